@@ -1,0 +1,47 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib.auth.forms import AuthenticationForm
+from django.utils.translation import gettext_lazy as _
+
+
+class PasswordStepForm(AuthenticationForm):
+    """The first step of logging in. Its errors never say whether the username exists."""
+
+    error_messages = {
+        "invalid_login": _(
+            "Fel användarnamn eller lösenord. Observera att kontot spärras tillfälligt efter "
+            "upprepade misslyckade försök."
+        ),
+        "inactive": _("Kontot är inaktiverat. Kontakta systemadministratören."),
+    }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["username"].label = _("Användarnamn")
+        self.fields["password"].label = _("Lösenord")
+
+
+class TokenForm(forms.Form):
+    token = forms.CharField(
+        label=_("Engångskod"),
+        min_length=6,
+        max_length=6,
+        help_text=_("Sexsiffrig kod från din autentiseringsapp."),
+        error_messages={
+            "required": _("Skriv in den sexsiffriga koden."),
+            "min_length": _("Koden ska vara sex siffror."),
+            "max_length": _("Koden ska vara sex siffror."),
+        },
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "pattern": "[0-9]{6}"}
+        ),
+    )
+
+    def clean_token(self) -> str:
+        token: str = self.cleaned_data["token"].replace(" ", "")
+        if not token.isdigit():
+            raise forms.ValidationError(_("Koden ska bara innehålla siffror."))
+        return token

@@ -1,0 +1,99 @@
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.models import Permission
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import connection, transaction
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from access import demo
+from access.models import Agency, Membership, User
+
+# The permissions a demo systemadministratör needs to manage people and agencies in the admin.
+ADMINISTRATOR_PERMISSIONS = [
+    ("access", "user"),
+    ("access", "agency"),
+    ("access", "membership"),
+    ("otp_totp", "totpdevice"),
+]
+
+
+class Command(BaseCommand):
+    help = (
+        "Create the documented demo agencies and users (one per role) with known passwords and TOTP "
+        "secrets. Refuses to run unless SKYDDSNAT_DEBUG is on, or --allow-without-debug is given."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--allow-without-debug",
+            action="store_true",
+            help="Run even though DEBUG is off, for a staging or training server. Never in production: "
+            "every demo password is published.",
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        database = connection.settings_dict["NAME"]
+        if not settings.DEBUG:
+            if not options["allow_without_debug"]:
+                raise CommandError(
+                    "Refusing to create demo users with published passwords: DEBUG is off, so this "
+                    "looks like a production system. Use --allow-without-debug for a training server."
+                )
+            demo_names = {user.username for user in demo.USERS}
+            if User.objects.exclude(username__in=demo_names).exists():
+                raise CommandError(
+                    f"Refusing to add demo users to database {database!r}: it already holds real "
+                    "user accounts."
+                )
+            sys.stderr.write(
+                f"WARNING: DEBUG is off; creating demo users with published passwords in {database!r}.\n"
+            )
+        with transaction.atomic():
+            agencies = self._agencies()
+            self._users(agencies)
+        self.stdout.write(
+            f"Demo data ready in {database}: {len(demo.AGENCIES)} agencies, {len(demo.USERS)} users."
+        )
+
+    def _agencies(self) -> dict[str, Agency]:
+        agencies = {}
+        for item in demo.AGENCIES:
+            agency, _created = Agency.objects.update_or_create(
+                code=item.code, defaults={"name": item.name, "kind": item.kind, "is_active": True}
+            )
+            agencies[item.code] = agency
+        return agencies
+
+    def _users(self, agencies: dict[str, Agency]) -> None:
+        admin_permissions = [
+            permission
+            for app_label, model in ADMINISTRATOR_PERMISSIONS
+            for permission in Permission.objects.filter(
+                content_type__app_label=app_label, content_type__model=model
+            )
+        ]
+        for item in demo.USERS:
+            user, _created = User.objects.update_or_create(
+                username=item.username,
+                defaults={
+                    "first_name": item.first_name,
+                    "last_name": item.last_name,
+                    "is_active": True,
+                    "is_staff": item.is_staff,
+                    "is_superuser": False,
+                },
+            )
+            user.set_password(demo.DEMO_PASSWORD)
+            user.save(update_fields=["password"])
+            if item.is_staff:
+                user.user_permissions.set(admin_permissions)
+            user.memberships.exclude(agency__code__in=[code for code, _role in item.memberships]).delete()
+            for code, role in item.memberships:
+                Membership.objects.update_or_create(user=user, agency=agencies[code], defaults={"role": role})
+            TOTPDevice.objects.filter(user=user).delete()
+            if item.enrolled:
+                TOTPDevice.objects.create(user=user, name="Demo", key=demo.DEMO_TOTP_KEY_HEX, confirmed=True)

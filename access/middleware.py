@@ -1,0 +1,39 @@
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import logout
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+
+
+class RequireSecondFactorMiddleware:
+    """A session that is logged in must also have passed TOTP; otherwise it is ended.
+
+    Our login view logs a user in only after the second factor, so this catches every other way into
+    a session (the admin's own login form, a forgotten code path): such a session is logged out and
+    sent to our login page rather than served.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_view(
+        self,
+        request: HttpRequest,
+        view_func: Callable[..., Any],
+        view_args: tuple[Any, ...],
+        view_kwargs: dict[str, Any],
+    ) -> HttpResponse | None:
+        if getattr(view_func, "second_factor_not_required", False):
+            return None
+        user = request.user
+        if user.is_authenticated and not user.is_verified():  # type: ignore[union-attr]
+            logout(request)
+            return redirect(settings.LOGIN_URL)
+        return None

@@ -1,0 +1,110 @@
+"""Agencies, the people who work in them and the role each person holds in each agency.
+
+Each agency is its own secrecy domain (OSL 8 kap.): later layers decide what crosses between them.
+This module knows nothing of cases.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.contrib.auth.models import AbstractUser, UserManager
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class AgencyKind(models.TextChoices):
+    SOCIAL_SERVICES_ADULTS = "socialtjanst_vuxen", _("Socialtjänsten, vuxen")
+    SOCIAL_SERVICES_CHILDREN = "socialtjanst_barn", _("Socialtjänsten, barn och unga")
+    POLICE = "polis", _("Polisen")
+    HEALTH_CARE = "halso_sjukvard", _("Hälso- och sjukvård")
+    SCHOOL = "skola", _("Skola och förskola")
+    NON_PROFIT = "ideell", _("Ideell organisation/kvinnojour")
+    OTHER = "annan", _("Annan myndighet")
+
+
+class Role(models.TextChoices):
+    HANDLAGGARE = "handlaggare", _("Handläggare")
+    SAMORDNARE = "samordnare", _("Samordnare")
+    CHEF = "chef", _("Chef")
+    GRANSKARE = "granskare", _("Granskare")
+    SYSTEMADMINISTRATOR = "systemadministrator", _("Systemadministratör")
+
+
+# Roles whose work is with case data; later issues grant case access only to these.
+CASEWORK_ROLES = frozenset({Role.HANDLAGGARE, Role.SAMORDNARE})
+
+
+class Agency(models.Model):
+    code = models.SlugField(
+        _("kod"),
+        max_length=40,
+        unique=True,
+        help_text=_("Kort unik kod, till exempel halmstad-soc-vuxen."),
+    )
+    name = models.CharField(_("namn"), max_length=200, unique=True)
+    kind = models.CharField(_("typ"), max_length=30, choices=AgencyKind.choices)
+    is_active = models.BooleanField(_("aktiv"), default=True)
+
+    class Meta:
+        verbose_name = _("myndighet")
+        verbose_name_plural = _("myndigheter")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class User(AbstractUser):
+    """A person who works in Skyddsnät. Never a person subjected to violence.
+
+    ``public_id`` is what URLs and exports use; the sequential primary key stays internal.
+    """
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+
+    objects: UserManager[User] = UserManager()
+
+    class Meta(AbstractUser.Meta):
+        verbose_name = _("användare")
+        verbose_name_plural = _("användare")
+
+    def __str__(self) -> str:
+        return self.username
+
+    def roles(self) -> set[str]:
+        return set(self.memberships.active().values_list("role", flat=True))
+
+    def has_role(self, role: str) -> bool:
+        return self.memberships.active().filter(role=role).exists()
+
+
+class MembershipQuerySet(models.QuerySet["Membership"]):
+    def active(self) -> MembershipQuerySet:
+        return self.filter(agency__is_active=True)
+
+
+class Membership(models.Model):
+    """One user's role in one agency. A user may belong to several agencies, one role in each."""
+
+    user = models.ForeignKey(
+        User, on_delete=models.CASCADE, related_name="memberships", verbose_name=_("användare")
+    )
+    agency = models.ForeignKey(
+        Agency, on_delete=models.PROTECT, related_name="memberships", verbose_name=_("myndighet")
+    )
+    role = models.CharField(_("roll"), max_length=30, choices=Role.choices)
+    created_at = models.DateTimeField(_("skapad"), auto_now_add=True)
+
+    objects = MembershipQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("medlemskap")
+        verbose_name_plural = _("medlemskap")
+        ordering = ["agency__name", "role"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "agency"], name="one_role_per_user_and_agency"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} – {self.get_role_display()}, {self.agency}"
