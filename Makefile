@@ -30,9 +30,9 @@ run: $(VENV)/.installed
 test: $(VENV)/.installed
 	$(PY) -m pytest
 
-## test-postgres: the whole suite against PostgreSQL
+## test-postgres: the suite against PostgreSQL (browser tests: make test-browser)
 test-postgres: $(VENV)/.installed
-	DATABASE_URL=$(POSTGRES_URL) $(PY) -m pytest
+	DATABASE_URL=$(POSTGRES_URL) $(PY) -m pytest -m "not browser"
 
 ## test-browser: only the Chromium tests
 test-browser: $(VENV)/.installed

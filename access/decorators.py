@@ -6,8 +6,9 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from django.contrib.auth.decorators import login_not_required
+from django.http import HttpResponseBase
 
-View = TypeVar("View", bound=Callable[..., object])
+View = TypeVar("View", bound=Callable[..., HttpResponseBase])
 
 
 def public_view(view: View) -> View:

@@ -9,6 +9,11 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 
 
+def has_verified_second_factor(request: HttpRequest) -> bool:
+    """True when django-otp's middleware has found the device this session was verified with."""
+    return getattr(request.user, "otp_device", None) is not None
+
+
 class RequireSecondFactorMiddleware:
     """A session that is logged in must also have passed TOTP; otherwise it is ended.
 
@@ -32,8 +37,7 @@ class RequireSecondFactorMiddleware:
     ) -> HttpResponse | None:
         if getattr(view_func, "second_factor_not_required", False):
             return None
-        user = request.user
-        if user.is_authenticated and not user.is_verified():  # type: ignore[union-attr]
+        if request.user.is_authenticated and not has_verified_second_factor(request):
             logout(request)
             return redirect(settings.LOGIN_URL)
         return None

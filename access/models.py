@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 
-from django.contrib.auth.models import AbstractUser, UserManager
+from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -63,9 +63,7 @@ class User(AbstractUser):
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
 
-    objects: UserManager[User] = UserManager()
-
-    class Meta(AbstractUser.Meta):
+    class Meta:
         verbose_name = _("användare")
         verbose_name_plural = _("användare")
 

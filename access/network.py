@@ -16,5 +16,5 @@ def client_ip(request: HttpRequest) -> str:
         forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
         entries = [part.strip() for part in forwarded.split(",") if part.strip()]
         if entries:
-            return entries[-1]
+            return str(entries[-1])
     return str(request.META.get("REMOTE_ADDR", ""))

@@ -33,6 +33,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from access.decorators import public_view
 from access.forms import PasswordStepForm, TokenForm
+from access.middleware import has_verified_second_factor
 from access.models import User
 
 PENDING_USER = "access.pending_user"
@@ -99,7 +100,7 @@ def locked_out(
 @csrf_protect
 @never_cache
 def login_password(request: HttpRequest) -> HttpResponse:
-    if request.user.is_authenticated and request.user.is_verified():  # type: ignore[union-attr]
+    if request.user.is_authenticated and has_verified_second_factor(request):
         return redirect(settings.LOGIN_REDIRECT_URL)
     form = PasswordStepForm(request, data=request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -195,9 +196,7 @@ def enrol_qr(request: HttpRequest) -> HttpResponse:
         return HttpResponse(status=404)
     device = _unconfirmed_device(user)
     image = qrcode.make(device.config_url, image_factory=qrcode.image.svg.SvgPathImage, box_size=8)
-    response = HttpResponse(image.to_string(), content_type="image/svg+xml")
-    response["Cache-Control"] = "no-store"
-    return response
+    return HttpResponse(image.to_string(), content_type="image/svg+xml")
 
 
 @require_POST

@@ -213,5 +213,7 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["stderr"], "level": env_str("SKYDDSNAT_LOG_LEVEL", "INFO")},
+    # django-axes announces itself at every start; its lockout warnings (usernames masked) remain.
+    "loggers": {"axes": {"level": "WARNING"}},
 }
 ADMINS: list[tuple[str, str]] = []

@@ -20,4 +20,4 @@ class InvalidTemplateVariable(str):
         raise NameError(f"Unknown template variable {other!r}")
 
 
-TEMPLATES[0]["OPTIONS"]["string_if_invalid"] = InvalidTemplateVariable("%s")  # noqa: F405
+TEMPLATES[0]["OPTIONS"]["string_if_invalid"] = InvalidTemplateVariable("%s")  # type: ignore[index]  # noqa: F405

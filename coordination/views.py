@@ -3,12 +3,12 @@ from __future__ import annotations
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from access.models import Role
+from access.models import Membership, Role
 
 
 def start(request: HttpRequest) -> HttpResponse:
     """The start page: one section for each role the user holds, in any of their agencies."""
-    memberships = list(request.user.memberships.active().select_related("agency"))  # type: ignore[union-attr]
+    memberships = list(Membership.objects.active().filter(user=request.user.pk).select_related("agency"))
     roles = {membership.role for membership in memberships}
     context = {
         "memberships": memberships,

@@ -13,16 +13,18 @@ from tests.factories import AgencyFactory, MembershipFactory, UserFactory
 
 @pytest.fixture
 def agency(db: None) -> Agency:
-    return AgencyFactory(code="soc-vuxen", name="Socialtjänsten vuxen")
+    return AgencyFactory.create(code="soc-vuxen", name="Socialtjänsten vuxen")
 
 
 @pytest.fixture
 def other_agency(db: None) -> Agency:
-    return AgencyFactory(code="polisen", name="Polisen", police=True)
+    return AgencyFactory.create(code="polisen", name="Polisen", police=True)
 
 
 def _persona(agency: Agency, role: str, username: str) -> User:
-    membership = MembershipFactory(user=UserFactory(username=username), agency=agency, role=role)
+    membership = MembershipFactory.create(
+        user=UserFactory.create(username=username), agency=agency, role=role
+    )
     return membership.user
 
 

@@ -14,7 +14,7 @@ from access.models import Agency, AgencyKind, Membership, Role, User
 PASSWORD = "Ett-riktigt-bra-losenord-42"
 
 
-class AgencyFactory(factory.django.DjangoModelFactory):
+class AgencyFactory(factory.django.DjangoModelFactory[Agency]):
     class Meta:
         model = Agency
         django_get_or_create = ("code",)
@@ -28,7 +28,7 @@ class AgencyFactory(factory.django.DjangoModelFactory):
         womens_shelter = factory.Trait(kind=AgencyKind.NON_PROFIT)
 
 
-class UserFactory(factory.django.DjangoModelFactory):
+class UserFactory(factory.django.DjangoModelFactory[User]):
     class Meta:
         model = User
         django_get_or_create = ("username",)
@@ -39,7 +39,7 @@ class UserFactory(factory.django.DjangoModelFactory):
     last_name = factory.Sequence(lambda n: f"Person{n}")
     password = factory.PostGenerationMethodCall("set_password", PASSWORD)
 
-    @factory.post_generation
+    @factory.post_generation  # type: ignore[untyped-decorator]
     def totp(self, create: bool, extracted: bool | None, **kwargs: object) -> None:
         """Every user has a confirmed TOTP device unless built with ``totp=False``."""
         if create and extracted is not False:
@@ -48,7 +48,7 @@ class UserFactory(factory.django.DjangoModelFactory):
             self.save()
 
 
-class MembershipFactory(factory.django.DjangoModelFactory):
+class MembershipFactory(factory.django.DjangoModelFactory[Membership]):
     class Meta:
         model = Membership
 
