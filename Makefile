@@ -51,7 +51,7 @@ format: $(VENV)/.installed
 
 ## messages: refresh the English catalogue and compile it (needs GNU gettext)
 messages: $(VENV)/.installed
-	$(DEMO_ENV) $(PY) manage.py makemessages --locale en --ignore '.venv/*' --no-obsolete
+	$(DEMO_ENV) $(PY) manage.py makemessages --locale en --ignore '.venv/*' --ignore 'tests/*' --no-obsolete --add-location file
 	$(DEMO_ENV) $(PY) manage.py compilemessages --locale en --ignore '.venv/*'
 
 clean:

@@ -11,6 +11,7 @@ import uuid
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class AgencyKind(models.TextChoices):
@@ -65,7 +66,7 @@ class User(AbstractUser):
 
     class Meta:
         verbose_name = _("användare")
-        verbose_name_plural = _("användare")
+        verbose_name_plural = pgettext_lazy("plural", "användare")
 
     def __str__(self) -> str:
         return self.username
@@ -98,7 +99,7 @@ class Membership(models.Model):
 
     class Meta:
         verbose_name = _("medlemskap")
-        verbose_name_plural = _("medlemskap")
+        verbose_name_plural = pgettext_lazy("plural", "medlemskap")
         ordering = ["agency__name", "role"]
         constraints = [
             models.UniqueConstraint(fields=["user", "agency"], name="one_role_per_user_and_agency"),

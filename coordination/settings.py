@@ -12,7 +12,6 @@ from pathlib import Path
 import django_stubs_ext
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
-from django.utils.translation import gettext_lazy as _
 
 from coordination.env import database_from_url, env_bool, env_int, env_list, env_str
 
@@ -193,7 +192,8 @@ CONTENT_SECURITY_POLICY = {
 
 # --- Language and time ----------------------------------------------------------------------------
 LANGUAGE_CODE = "sv"
-LANGUAGES = [("sv", _("Svenska")), ("en", _("Engelska"))]
+# Each language is named in itself, so someone who reads no Swedish can still find English.
+LANGUAGES = [("sv", "Svenska"), ("en", "English")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "Europe/Stockholm"
 USE_I18N = True

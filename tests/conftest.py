@@ -1,14 +1,23 @@
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import pytest
 from django.test import Client
+from django.utils import translation
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from access.models import Agency, Role, User
 from tests.factories import AgencyFactory, MembershipFactory, UserFactory
+
+
+@pytest.fixture(autouse=True)
+def _restore_active_language() -> Iterator[None]:
+    # LocaleMiddleware activates the request's language on this thread and leaves it there; a test
+    # that asks for English must not turn the next test's Swedish assertions into English ones.
+    with translation.override(translation.get_language()):
+        yield
 
 
 @pytest.fixture
