@@ -22,6 +22,9 @@ class PasswordStepForm(AuthenticationForm):
         super().__init__(*args, **kwargs)
         self.fields["username"].label = _("Användarnamn")
         self.fields["password"].label = _("Lösenord")
+        # No autofocus: it would skip the "Hoppa till innehållet" link and the heading for keyboard and
+        # screen-reader users.
+        self.fields["username"].widget.attrs.pop("autofocus", None)
 
 
 class TokenForm(forms.Form):

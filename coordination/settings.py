@@ -168,7 +168,9 @@ SECURE_HSTS_SECONDS = env_int("SKYDDSNAT_HSTS_SECONDS", 31_536_000) if HTTPS els
 SECURE_HSTS_INCLUDE_SUBDOMAINS = HTTPS
 SECURE_HSTS_PRELOAD = HTTPS and env_bool("SKYDDSNAT_HSTS_PRELOAD", default=True)
 SECURE_CONTENT_TYPE_NOSNIFF = True
-SECURE_REFERRER_POLICY = "no-referrer"
+# same-origin, not no-referrer: under no-referrer browsers send "Origin: null" with our own form posts
+# and Django's CSRF check refuses them. Other sites still get no referrer at all.
+SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 if BEHIND_PROXY:

@@ -5,6 +5,11 @@ import os
 os.environ.setdefault("SKYDDSNAT_SECRET_KEY", "test-secret-key-not-for-any-real-system-0123456789")
 os.environ.setdefault("SKYDDSNAT_HTTPS", "false")
 os.environ.setdefault("SKYDDSNAT_ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")
+# Fixed test keys (base64 of 32 bytes each); the tests swap in others where rotation is the subject.
+os.environ.setdefault("SKYDDSNAT_KEKS", "t1:" + "dGVzdC1rZWstdmVyc2lvbi0xLWZvci10ZXN0cy0wMDE=")
+os.environ.setdefault("SKYDDSNAT_KEK_CURRENT", "t1")
+os.environ.setdefault("SKYDDSNAT_BLIND_INDEX_KEY", "dGVzdC1ibGluZC1pbmRleC1rZXktZm9yLXRlc3RzLTA=")
+os.environ.setdefault("SKYDDSNAT_PSEUDONYM_KEY", "dGVzdC1wc2V1ZG9ueW0ta2V5LWZvci10aGUtdGVzdHM=")
 
 from coordination.settings import *  # noqa: E402, F403
 
