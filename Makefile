@@ -22,6 +22,7 @@ install: $(VENV)/.installed
 run: $(VENV)/.installed
 	mkdir -p var
 	$(DEMO_ENV) $(PY) manage.py migrate --noinput
+	$(DEMO_ENV) $(PY) manage.py migrate --noinput --database keys
 	$(DEMO_ENV) $(PY) manage.py seed_demo
 	@$(DEMO_ENV) $(PY) manage.py demo_instructions --url http://$(HOST):$(PORT)/
 	$(DEMO_ENV) $(PY) manage.py runserver $(HOST):$(PORT)

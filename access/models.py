@@ -107,3 +107,38 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} – {self.get_role_display()}, {self.agency}"
+
+
+class AuditEvent(models.Model):
+    """One entry of the append-only, hash-chained audit trail.
+
+    It holds who did what to which public reference, when, from where and on what grounds; never a
+    decrypted value. ``entry_hash`` covers every other field and the previous entry's hash, so editing,
+    deleting or reordering an entry breaks the chain (see access/audit.py).
+    """
+
+    occurred_at = models.DateTimeField(_("tidpunkt"), db_index=True)
+    actor = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("användare")
+    )
+    # Snapshots, so the trail still reads correctly after a user or agency is renamed or removed.
+    actor_username = models.CharField(_("användarnamn"), max_length=150, blank=True)
+    agency_code = models.CharField(_("myndighet"), max_length=40, blank=True)
+    role = models.CharField(_("roll"), max_length=30, blank=True)
+    action = models.CharField(_("händelse"), max_length=60, db_index=True)
+    object_type = models.CharField(_("objekttyp"), max_length=40, blank=True)
+    object_reference = models.CharField(_("referens"), max_length=64, blank=True, db_index=True)
+    reason = models.CharField(_("grund"), max_length=300, blank=True)
+    request_id = models.CharField(_("begäran"), max_length=64, blank=True)
+    client_address = models.CharField(_("klientadress"), max_length=64, blank=True)
+    details = models.JSONField(_("detaljer"), default=dict, blank=True)
+    previous_hash = models.CharField(max_length=64)
+    entry_hash = models.CharField(max_length=64, unique=True)
+
+    class Meta:
+        verbose_name = _("granskningshändelse")
+        verbose_name_plural = pgettext_lazy("plural", "granskningshändelser")
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.occurred_at:%Y-%m-%d %H:%M:%S} {self.action} {self.object_reference}"

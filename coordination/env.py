@@ -53,6 +53,19 @@ def env_list(name: str, default: list[str] | None = None) -> list[str]:
     return [item.strip() for item in raw.split(",") if item.strip()]
 
 
+def keystore_url_beside(database_url: str) -> str:
+    """The key store's default address: next to the main database, its name suffixed with ``_keys``."""
+    parts = urlsplit(database_url)
+    path = parts.path
+    if parts.scheme == "sqlite":
+        stem, dot, extension = path.rpartition(".")
+        path = f"{stem}-keys.{extension}" if dot and "/" not in extension else f"{path}-keys"
+    else:
+        path = f"{path}_keys"
+    query = f"?{parts.query}" if parts.query else ""
+    return f"{parts.scheme}://{parts.netloc}{path}{query}"
+
+
 def database_from_url(url: str, *, base_dir: Path, conn_max_age: int) -> dict[str, Any]:
     """Translate a DATABASE_URL into a Django DATABASES entry.
 

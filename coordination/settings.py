@@ -13,7 +13,7 @@ import django_stubs_ext
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
-from coordination.env import database_from_url, env_bool, env_int, env_list, env_str
+from coordination.env import database_from_url, env_bool, env_int, env_list, env_str, keystore_url_beside
 
 # Lets admin classes be written as admin.ModelAdmin[Model] for the type checker.
 django_stubs_ext.monkeypatch()
@@ -92,13 +92,20 @@ TEMPLATES = [
     },
 ]
 
+_CONN_MAX_AGE = env_int("SKYDDSNAT_CONN_MAX_AGE", 600)
+_DATABASE_URL = env_str("DATABASE_URL", "sqlite:///var/skyddsnat.sqlite3")
 DATABASES = {
-    "default": database_from_url(
-        env_str("DATABASE_URL", "sqlite:///var/skyddsnat.sqlite3"),
+    "default": database_from_url(_DATABASE_URL, base_dir=BASE_DIR, conn_max_age=_CONN_MAX_AGE),
+    # The wrapped per-case data keys live in a database of their own, backed up on a short cycle.
+    # Gallring deletes a case's key there, so restoring an older backup of the main database can never
+    # bring the case's data back (crypto-shredding). See deploy/env.example.
+    "keys": database_from_url(
+        env_str("SKYDDSNAT_KEYSTORE_URL") or keystore_url_beside(_DATABASE_URL),
         base_dir=BASE_DIR,
-        conn_max_age=env_int("SKYDDSNAT_CONN_MAX_AGE", 600),
-    )
+        conn_max_age=_CONN_MAX_AGE,
+    ),
 }
+DATABASE_ROUTERS = ["cases.routers.KeystoreRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Authentication -------------------------------------------------------------------------------
@@ -191,6 +198,10 @@ CONTENT_SECURITY_POLICY = {
         "object-src": [NONE],
     }
 }
+
+# --- Case records -----------------------------------------------------------------------------
+# Gallring: a closed case is purged this many years after its last entry, unless under legal hold.
+RETENTION_YEARS = env_int("SKYDDSNAT_RETENTION_YEARS", 5, minimum=1)
 
 # --- Language and time ----------------------------------------------------------------------------
 LANGUAGE_CODE = "sv"

@@ -8,8 +8,20 @@ from django.utils import translation
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from access.models import Agency, Role, User
-from tests.factories import AgencyFactory, MembershipFactory, UserFactory
+from access.models import Agency, Membership, Role, User
+from cases.models import Case
+from tests.factories import AgencyFactory, MembershipFactory, UserFactory, open_case
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests that use the database get the key store too: case data keys live there (cases/routers.py)."""
+    for item in items:
+        marker = item.get_closest_marker("django_db")
+        if marker is not None and "databases" not in marker.kwargs:
+            item.add_marker(
+                pytest.mark.django_db(*marker.args, databases=["default", "keys"], **marker.kwargs),
+                append=False,
+            )
 
 
 @pytest.fixture(autouse=True)
@@ -66,6 +78,16 @@ def systemadministrator(agency: Agency) -> User:
 def outsider(other_agency: Agency) -> User:
     """A handläggare of another agency: a different secrecy domain."""
     return _persona(other_agency, Role.HANDLAGGARE, "utomstaende")
+
+
+@pytest.fixture
+def handlaggare_membership(handlaggare: User) -> Membership:
+    return handlaggare.memberships.get()
+
+
+@pytest.fixture
+def case(handlaggare_membership: Membership) -> Case:
+    return open_case(handlaggare_membership)
 
 
 @pytest.fixture

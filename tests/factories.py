@@ -10,6 +10,7 @@ from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from access.models import Agency, AgencyKind, Membership, Role, User
+from cases.models import Case
 
 PASSWORD = "Ett-riktigt-bra-losenord-42"
 
@@ -67,3 +68,28 @@ def code_for_key(key_hex: str, *, offset_steps: int = 0) -> str:
     totp = TOTP(unhexlify(key_hex))
     totp.time = time.time() + offset_steps * 30
     return f"{totp.token():06d}"
+
+
+def open_case(
+    membership: Membership,
+    *,
+    name: str = "Testperson Exempelsson",
+    identity_number: str = "198112189876",
+    **person: object,
+) -> Case:
+    """A case opened through the real action, so it is sealed and audited exactly as in production."""
+    from cases.actions import do_open_case
+    from cases.records import Classification, PersonData
+
+    classification = person.pop("classification", None) or Classification(
+        contexts=["vinr_partner"], forms=["fysiskt", "psykiskt"], relations=["partner"]
+    )
+    data = PersonData(name=name, identity_number=identity_number, legal_gender="kvinna", birth_year=1981)
+    for key, value in person.items():
+        setattr(data, key, value)
+    return do_open_case(
+        acting_user=membership.user,
+        membership=membership,
+        person=data,
+        classification=classification,
+    )

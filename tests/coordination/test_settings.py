@@ -19,7 +19,11 @@ PRODUCTION_ENV = {
     "SKYDDSNAT_ALLOWED_HOSTS": "skyddsnat.example.se",
     "DATABASE_URL": "postgres://skyddsnat@127.0.0.1:5432/skyddsnat",
     "SKYDDSNAT_BEHIND_PROXY": "true",
+    "SKYDDSNAT_KEKS": "p1:" + "cHJvZHVjdGlvbi1rZWstdjEtZm9yLXRoZS10ZXN0cy0=",
+    "SKYDDSNAT_BLIND_INDEX_KEY": "cHJvZHVjdGlvbi1ibGluZC1pbmRleC1mb3ItdGVzdHM=",
+    "SKYDDSNAT_PSEUDONYM_KEY": "cHJvZHVjdGlvbi1wc2V1ZG9ueW0ta2V5LWZvci10ZXM=",
 }
+KEY_VARIABLES = ("SKYDDSNAT_KEKS", "SKYDDSNAT_BLIND_INDEX_KEY", "SKYDDSNAT_PSEUDONYM_KEY")
 
 
 def run_manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
@@ -49,6 +53,31 @@ def test_production_refuses_to_start_without_a_secret_key() -> None:
     result = run_manage("check", env=env)
     assert result.returncode != 0
     assert "SKYDDSNAT_SECRET_KEY is not set" in result.stderr
+
+
+def test_production_refuses_to_run_without_encryption_keys() -> None:
+    env = {key: value for key, value in PRODUCTION_ENV.items() if key not in KEY_VARIABLES}
+    result = run_manage("check", env=env)
+    assert result.returncode != 0
+    assert "cases.E001" in result.stderr
+    assert "No encryption keys are configured" in result.stderr
+
+
+def test_the_wsgi_application_refuses_to_load_without_keys() -> None:
+    env = {key: value for key, value in PRODUCTION_ENV.items() if key not in KEY_VARIABLES}
+    clean = {key: value for key, value in os.environ.items() if not key.startswith(("SKYDDSNAT_", "DATABASE_URL"))}
+    clean.pop("DJANGO_SETTINGS_MODULE", None)
+    result = subprocess.run(
+        [sys.executable, "-c", "import coordination.wsgi"],
+        cwd=ROOT,
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode != 0
+    assert "No encryption keys are configured" in result.stderr
 
 
 def test_a_malformed_boolean_names_the_variable() -> None:

@@ -1,0 +1,102 @@
+"""Writing the audit trail: append-only and hash-chained.
+
+Every entry's hash covers its own content and the previous entry's hash. Appends are serialised: on
+PostgreSQL by an advisory transaction lock, on SQLite by its single writer (IMMEDIATE transactions), so
+two concurrent appends can never both claim the same predecessor.
+
+``record_event`` must run inside the caller's transaction: a read of personal data and its audit entry
+commit together or not at all (no audit, no data).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from django.db import connections, transaction
+from django.http import HttpRequest
+from django.utils import timezone
+
+from access.models import AuditEvent, Membership, User
+from access.network import client_ip
+
+GENESIS_HASH = "0" * 64
+# Any constant will do; it names the lock that serialises appends on PostgreSQL.
+_APPEND_LOCK_ID = 0x5C7DD9A7
+
+
+class AuditWriteError(Exception):
+    """The audit entry could not be written; whatever it was to record must not happen."""
+
+
+def canonical_content(event: AuditEvent) -> bytes:
+    content = {
+        "occurred_at": event.occurred_at.isoformat(),
+        "actor": event.actor_id,
+        "actor_username": event.actor_username,
+        "agency_code": event.agency_code,
+        "role": event.role,
+        "action": event.action,
+        "object_type": event.object_type,
+        "object_reference": event.object_reference,
+        "reason": event.reason,
+        "request_id": event.request_id,
+        "client_address": event.client_address,
+        "details": event.details,
+    }
+    return json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+def compute_hash(event: AuditEvent, previous_hash: str) -> str:
+    return hashlib.sha256(previous_hash.encode("ascii") + b"|" + canonical_content(event)).hexdigest()
+
+
+def _lock_chain() -> None:
+    connection = connections[AuditEvent.objects.db]
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_APPEND_LOCK_ID])
+
+
+def record_event(
+    action: str,
+    *,
+    actor: User | None,
+    request: HttpRequest | None = None,
+    membership: Membership | None = None,
+    object_type: str = "",
+    object_reference: str = "",
+    reason: str = "",
+    details: dict[str, Any] | None = None,
+) -> AuditEvent:
+    """Append one event. ``details`` must hold only non-sensitive values (ids, counts, field names)."""
+    if not transaction.get_connection(AuditEvent.objects.db).in_atomic_block:
+        raise AuditWriteError("record_event must run inside the transaction of what it records.")
+    try:
+        with transaction.atomic():
+            _lock_chain()
+            previous = AuditEvent.objects.order_by("-id").values_list("entry_hash", flat=True).first()
+            previous_hash = previous or GENESIS_HASH
+            event = AuditEvent(
+                occurred_at=timezone.now(),
+                actor=actor,
+                actor_username=actor.get_username() if actor else "",
+                agency_code=membership.agency.code if membership else "",
+                role=membership.role if membership else "",
+                action=action,
+                object_type=object_type,
+                object_reference=object_reference,
+                reason=reason,
+                request_id=getattr(request, "request_id", "") if request else "",
+                client_address=client_ip(request) if request else "",
+                details=details or {},
+                previous_hash=previous_hash,
+            )
+            event.entry_hash = compute_hash(event, previous_hash)
+            event.save(force_insert=True)
+            return event
+    except AuditWriteError:
+        raise
+    except Exception as error:  # noqa: BLE001 - any failure to audit must stop the audited operation
+        raise AuditWriteError(f"The audit entry for {action!r} could not be written.") from error

@@ -1,0 +1,328 @@
+"""The case record.
+
+Every identifying value and every free text is stored sealed (``*_sealed`` columns, AES-256-GCM under
+the case's data key, see cases/crypto.py and cases/vault.py). What stays in plaintext is what the system
+must query without keys and what identifies nobody: the opaque reference, the owning agency, status and
+dates, the protected-identity level (access control needs it) and the blind index.
+
+Special-category categories (flags, forms of violence, context) are sealed on the case; their countable
+copy lives in StatisticsRecord, keyed by a keyed pseudonym with no link to the case a dump could follow.
+"""
+
+from __future__ import annotations
+
+import datetime
+import secrets
+import uuid
+
+from django.db import models
+from django.db.models import Exists, OuterRef, Q
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+
+from access.models import CASEWORK_ROLES, Agency, Membership, User
+from cases.choices import (
+    AgeBand,
+    CaseStatus,
+    IdentityNumberKind,
+    LegalGender,
+    MeasureKind,
+    ProtectedIdentity,
+    RiskInstrument,
+    RiskLevel,
+)
+
+# No 0/O, 1/I/L: references are read aloud over the phone.
+REFERENCE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+
+
+def new_reference() -> str:
+    """An opaque, random case reference such as ``VR-7K3F-Q9`` (about 2^30 possibilities)."""
+    chars = "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(6))
+    return f"VR-{chars[:4]}-{chars[4:]}"
+
+
+class CaseQuerySet(models.QuerySet["Case"]):
+    def visible_to(self, user: User) -> CaseQuerySet:
+        """The one scoping of every case list: cases owned by an agency where the user does casework.
+
+        Built as an ``Exists`` subquery so a user with several memberships never sees a case twice.
+        The disclosure issue widens this with disclosed and emergency-accessed cases.
+        """
+        if not user.is_authenticated or not user.is_active:
+            return self.none()
+        caseworker_of_owner = Membership.objects.active().filter(
+            user=user, agency=OuterRef("agency"), role__in=CASEWORK_ROLES
+        )
+        return self.filter(Exists(caseworker_of_owner))
+
+    def open(self) -> CaseQuerySet:
+        return self.exclude(status=CaseStatus.CLOSED)
+
+
+class Case(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    reference = models.CharField(_("ärendereferens"), max_length=16, unique=True, default=new_reference)
+    agency = models.ForeignKey(
+        Agency, on_delete=models.PROTECT, related_name="cases", verbose_name=_("myndighet")
+    )
+    status = models.CharField(_("status"), max_length=20, choices=CaseStatus.choices, default=CaseStatus.OPEN)
+    opened_on = models.DateField(_("öppnat"))
+    closed_on = models.DateField(_("avslutat"), null=True, blank=True)
+    last_entry_on = models.DateField(_("senaste anteckning"))
+    responsible = models.ForeignKey(
+        User,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="responsible_cases",
+        verbose_name=_("ansvarig handläggare"),
+    )
+    legal_hold = models.BooleanField(_("bevarandebeslut"), default=False)
+    # Contexts, forms of violence, HRV subtypes, relations, flags and children, as sealed JSON.
+    classification_sealed = models.BinaryField(default=b"")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = CaseQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("ärende")
+        verbose_name_plural = pgettext_lazy("plural", "ärenden")
+        ordering = ["-opened_on", "reference"]
+        indexes = [
+            models.Index(fields=["agency", "status"]),
+            models.Index(fields=["status", "last_entry_on"]),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(status=CaseStatus.CLOSED) | Q(closed_on__isnull=False),
+                name="closed_case_has_date",
+            )
+        ]
+
+    def __str__(self) -> str:
+        # The reference only: str() ends up in logs, admin and error pages.
+        return self.reference
+
+
+class CaseKey(models.Model):
+    """A case's data key, wrapped by a versioned key-encryption key. Lives in the key store database
+    (cases/routers.py), hence no foreign key: deleting this row shreds the case."""
+
+    case_id = models.UUIDField(primary_key=True)
+    kek_version = models.CharField(max_length=40, db_index=True)
+    wrapped_key = models.BinaryField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    rewrapped_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"data key of {self.case_id} ({self.kek_version})"
+
+
+class Person(models.Model):
+    """The person subjected to violence. All identity is sealed; with protected identity there is
+    never an address (the constraint holds even against code that forgets)."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    case = models.OneToOneField(Case, on_delete=models.CASCADE, related_name="person")
+    identity_kind = models.CharField(
+        max_length=20, choices=IdentityNumberKind.choices, default=IdentityNumberKind.PERSONNUMMER
+    )
+    identity_number_sealed = models.BinaryField(default=b"")
+    # HMAC blind index of the normalised number, for exact-match lookup only.
+    identity_index = models.CharField(max_length=64, blank=True, db_index=True)
+    name_sealed = models.BinaryField(default=b"")
+    contact_sealed = models.BinaryField(default=b"")
+    safe_contact_sealed = models.BinaryField(default=b"")
+    address_sealed = models.BinaryField(default=b"")
+    legal_gender_sealed = models.BinaryField(default=b"")
+    birth_year_sealed = models.BinaryField(default=b"")
+    protected_identity = models.CharField(
+        _("skyddade personuppgifter"),
+        max_length=30,
+        choices=ProtectedIdentity.choices,
+        default=ProtectedIdentity.NONE,
+    )
+
+    class Meta:
+        verbose_name = _("våldsutsatt person")
+        verbose_name_plural = pgettext_lazy("plural", "våldsutsatta personer")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(protected_identity=ProtectedIdentity.NONE) | Q(address_sealed=b""),
+                name="protected_identity_has_no_address",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"person in {self.case_id}"
+
+    @property
+    def has_protected_identity(self) -> bool:
+        return self.protected_identity != ProtectedIdentity.NONE
+
+
+class RiskAssessment(models.Model):
+    """One assessment's results; never the instrument's (copyrighted) questions. History is kept."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="risk_assessments")
+    instrument = models.CharField(_("instrument"), max_length=20, choices=RiskInstrument.choices)
+    instrument_version = models.CharField(_("version"), max_length=20, blank=True)
+    assessed_on = models.DateField(_("bedömningsdatum"))
+    assessor = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+", verbose_name=_("bedömare"))
+    agency = models.ForeignKey(
+        Agency, on_delete=models.PROTECT, related_name="+", verbose_name=_("myndighet")
+    )
+    level = models.CharField(_("risknivå enligt instrumentet"), max_length=10, choices=RiskLevel.choices)
+    override_level = models.CharField(
+        _("risknivå efter professionell bedömning"), max_length=10, choices=RiskLevel.choices, blank=True
+    )
+    override_reason_sealed = models.BinaryField(default=b"")
+    own_perception = models.CharField(
+        _("personens egen uppfattning av risken"), max_length=10, choices=RiskLevel.choices, blank=True
+    )
+    notes_sealed = models.BinaryField(default=b"")
+    next_review_on = models.DateField(_("nästa uppföljning"), null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-assessed_on", "-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(override_level="") | ~Q(override_reason_sealed=b""), name="override_needs_reason"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"risk assessment {self.id}"
+
+    @property
+    def effective_level(self) -> str:
+        return self.override_level or self.level
+
+
+class ProtectiveMeasure(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="protective_measures")
+    kind = models.CharField(_("insats"), max_length=20, choices=MeasureKind.choices)
+    starts_on = models.DateField(_("från"))
+    ends_on = models.DateField(_("till"), null=True, blank=True)
+    responsible_agency = models.ForeignKey(
+        Agency, on_delete=models.PROTECT, related_name="+", verbose_name=_("ansvarig myndighet")
+    )
+    review_on = models.DateField(_("omprövas"), null=True, blank=True)
+    notes_sealed = models.BinaryField(default=b"")
+    created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-starts_on"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_on__isnull=True) | Q(ends_on__gte=models.F("starts_on")),
+                name="measure_ends_after_start",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"protective measure {self.id}"
+
+    def is_active_on(self, day: datetime.date) -> bool:
+        return self.starts_on <= day and (self.ends_on is None or self.ends_on >= day)
+
+
+class Incident(models.Model):
+    """One reported incident. A new incident within 12 months of an earlier one is repeat victimisation."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="incidents")
+    occurred_on = models.DateField(_("datum"))
+    forms_sealed = models.BinaryField(default=b"")
+    notes_sealed = models.BinaryField(default=b"")
+    created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-occurred_on"]
+
+    def __str__(self) -> str:
+        return f"incident {self.id}"
+
+
+class SummaryVersion(models.Model):
+    """One version of the cross-agency summary. Never edited: a correction is a new version, and a save
+    based on an older version than the newest is refused (optimistic versioning)."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="summary_versions")
+    number = models.PositiveIntegerField()
+    # JSON list of {"agency": code, "text": paragraph}: each paragraph keeps the agency that wrote it.
+    paragraphs_sealed = models.BinaryField(default=b"")
+    author = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-number"]
+        constraints = [models.UniqueConstraint(fields=["case", "number"], name="one_summary_version_number")]
+
+    def __str__(self) -> str:
+        return f"summary v{self.number} of {self.case_id}"
+
+
+class ContributionVersion(models.Model):
+    """One version of one agency's own contribution to a case; versioned like the summary."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="contribution_versions")
+    agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="+")
+    number = models.PositiveIntegerField()
+    text_sealed = models.BinaryField(default=b"")
+    author = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["agency_id", "-number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["case", "agency", "number"], name="one_contribution_version_number"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"contribution v{self.number} of {self.case_id}"
+
+
+class StatisticsRecord(models.Model):
+    """The countable, pseudonymous copy of one case, kept in step with it in the same transaction.
+
+    No foreign key, no timestamp, no sequential id: the primary key is HMAC(pseudonym key, case id), so
+    only someone holding that key can find a case's record. Periods are half-years (year * 2 + half - 1)
+    so no date finer than the nulägesbild's period is stored.
+    """
+
+    pseudonym = models.CharField(max_length=64, primary_key=True)
+    opened_period = models.PositiveIntegerField(db_index=True)
+    closed_period = models.PositiveIntegerField(null=True, blank=True)
+    legal_gender = models.CharField(max_length=10, choices=LegalGender.choices)
+    age_band = models.CharField(max_length=10, choices=AgeBand.choices)
+    context_mask = models.PositiveIntegerField(default=0)
+    form_mask = models.PositiveIntegerField(default=0)
+    honour_mask = models.PositiveIntegerField(default=0)
+    relation_mask = models.PositiveIntegerField(default=0)
+    flag_mask = models.PositiveIntegerField(default=0)
+    measure_mask = models.PositiveIntegerField(default=0)
+    risk_level = models.CharField(max_length=10, choices=RiskLevel.choices, blank=True)
+    risk_assessment_count = models.PositiveIntegerField(default=0)
+    repeat_victimisation = models.BooleanField(default=False)
+    child_count = models.PositiveSmallIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return "statistics record"
+
+
+def period_of(day: datetime.date) -> int:
+    """The half-year a date falls in, as year * 2 + (0 for January–June, 1 for July–December)."""
+    return day.year * 2 + (0 if day.month <= 6 else 1)
