@@ -1,0 +1,67 @@
+"""Cases whose every identifying value and free text carries a marker string, for the dump tests."""
+
+from __future__ import annotations
+
+import datetime
+
+from access.models import Membership
+from cases.actions import (
+    do_add_incident,
+    do_add_protective_measure,
+    do_add_risk_assessment,
+    do_save_contribution,
+    do_save_summary,
+)
+from cases.models import ProtectiveMeasure, RiskAssessment
+from cases.records import Children, Classification
+from tests.factories import open_case
+
+MARKER = "ZZMARKER"
+PERSONNUMMER = "198112189876"
+
+
+def create_marked_cases(membership: Membership, count: int = 3) -> None:
+    kwargs = {"acting_user": membership.user, "membership": membership}
+    for n in range(count):
+        case = open_case(
+            membership,
+            name=f"{MARKER}-name-{n} Åsa Öberg",
+            identity_number=PERSONNUMMER if n == 0 else "",
+            contact=f"{MARKER}-contact-{n}",
+            safe_contact=f"{MARKER}-safe-{n}",
+            address=f"{MARKER}-address-{n}",
+            classification=Classification(
+                contexts=["hrv"],
+                forms=["sexuellt"],
+                flags=["hbtqi", "funktionsnedsattning"],
+                children=Children(count=1),
+            ),
+        )
+        do_save_summary(case, text=f"{MARKER}-summary-{n}", based_on=0, **kwargs)
+        do_save_contribution(case, text=f"{MARKER}-contribution-{n}", based_on=0, **kwargs)
+        do_add_risk_assessment(
+            case,
+            assessment=RiskAssessment(
+                instrument="freda", assessed_on=datetime.date(2026, 1, 1), level="lag", override_level="hog"
+            ),
+            override_reason=f"{MARKER}-override-{n}",
+            notes=f"{MARKER}-risknotes-{n}",
+            **kwargs,
+        )
+        do_add_protective_measure(
+            case,
+            measure=ProtectiveMeasure(
+                kind="kontaktforbud",
+                starts_on=datetime.date(2026, 1, 2),
+                responsible_agency=membership.agency,
+            ),
+            notes=f"{MARKER}-measure-{n}",
+            **kwargs,
+        )
+        do_add_incident(
+            case,
+            occurred_on=datetime.date(2026, 1, 3),
+            forms=["fysiskt"],
+            notes=f"{MARKER}-incident-{n}",
+            **kwargs,
+        )
