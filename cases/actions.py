@@ -164,9 +164,11 @@ def do_open_case(
     opened_on: datetime.date | None = None,
     responsible: User | None = None,
     request: HttpRequest | None = None,
+    reference: str | None = None,
 ) -> Case:
     """Open a case owned by ``membership.agency``. The data key is committed to the key store before
-    the case itself (inner transaction), so a case row never exists without its key."""
+    the case itself (inner transaction), so a case row never exists without its key. ``reference`` is
+    for the demo's fixed references only; real cases get a random one."""
     opened_on = opened_on or today()
     case = Case(
         agency=membership.agency,
@@ -174,6 +176,8 @@ def do_open_case(
         last_entry_on=opened_on,
         responsible=responsible or acting_user,
     )
+    if reference:
+        case.reference = reference
     with transaction.atomic(using=KEYSTORE):
         vault = CaseVault.create(case)
     vault.seal_json(case, "classification", classification.to_json())

@@ -26,11 +26,17 @@ PRODUCTION_ENV = {
 KEY_VARIABLES = ("SKYDDSNAT_KEKS", "SKYDDSNAT_BLIND_INDEX_KEY", "SKYDDSNAT_PSEUDONYM_KEY")
 
 
-def run_manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+def clean_environment() -> dict[str, str]:
+    """This process's environment without the test run's Skyddsnät and Django settings."""
     clean = {
         key: value for key, value in os.environ.items() if not key.startswith(("SKYDDSNAT_", "DATABASE_URL"))
     }
     clean.pop("DJANGO_SETTINGS_MODULE", None)
+    return clean
+
+
+def run_manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    clean = clean_environment()
     return subprocess.run(
         [sys.executable, "manage.py", *args],
         cwd=ROOT,
@@ -65,7 +71,9 @@ def test_production_refuses_to_run_without_encryption_keys() -> None:
 
 def test_the_wsgi_application_refuses_to_load_without_keys() -> None:
     env = {key: value for key, value in PRODUCTION_ENV.items() if key not in KEY_VARIABLES}
-    clean = {key: value for key, value in os.environ.items() if not key.startswith(("SKYDDSNAT_", "DATABASE_URL"))}
+    clean = {
+        key: value for key, value in os.environ.items() if not key.startswith(("SKYDDSNAT_", "DATABASE_URL"))
+    }
     clean.pop("DJANGO_SETTINGS_MODULE", None)
     result = subprocess.run(
         [sys.executable, "-c", "import coordination.wsgi"],

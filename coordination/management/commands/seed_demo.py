@@ -11,6 +11,8 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from access import demo
 from access.models import Agency, Membership, User
+from cases import demo as demo_cases
+from cases.demo import seed_cases
 
 # The permissions a demo systemadministratör needs to manage people and agencies in the admin.
 ADMINISTRATOR_PERMISSIONS = [
@@ -23,8 +25,9 @@ ADMINISTRATOR_PERMISSIONS = [
 
 class Command(BaseCommand):
     help = (
-        "Create the documented demo agencies and users (one per role) with known passwords and TOTP "
-        "secrets. Refuses to run unless SKYDDSNAT_DEBUG is on, or --allow-without-debug is given."
+        "Create the documented demo agencies, users (one per role) with known passwords and TOTP "
+        "secrets, and fictional demo cases. Refuses to run unless SKYDDSNAT_DEBUG is on, or "
+        "--allow-without-debug is given."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -55,8 +58,10 @@ class Command(BaseCommand):
         with transaction.atomic():
             agencies = self._agencies()
             self._users(agencies)
+            new_cases = seed_cases()
         self.stdout.write(
-            f"Demo data ready in {database}: {len(demo.AGENCIES)} agencies, {len(demo.USERS)} users."
+            f"Demo data ready in {database}: {len(demo.AGENCIES)} agencies, {len(demo.USERS)} users, "
+            f"{len(demo_cases.CASES)} cases ({new_cases} new)."
         )
 
     def _agencies(self) -> dict[str, Agency]:

@@ -74,3 +74,24 @@ def test_demo_totp_prints_the_current_code_only_in_debug(settings) -> None:
     settings.DEBUG = False
     with pytest.raises(CommandError, match="works only on the local demo"):
         call_command("demo_totp", stdout=StringIO())
+
+
+def test_the_demo_cases_are_created_once_and_open_for_their_handlaggare(settings) -> None:
+    from cases import demo as demo_cases
+    from cases.models import Case, Person
+    from cases.policy import access_case, acting_membership
+    from cases.reading import read_case
+
+    settings.DEBUG = True
+    call_command("seed_demo", stdout=StringIO())
+    call_command("seed_demo", stdout=StringIO())
+    assert Case.objects.count() == len(demo_cases.CASES)
+    for item in demo_cases.CASES:
+        user = User.objects.get(username=item.username)
+        case = access_case(user, item.reference)
+        detail = read_case(case, user=user, membership=acting_membership(user, case), request=None)
+        assert detail.person.name == item.person.name
+        assert detail.summary
+    protected = Person.objects.get(case__reference="VR-DEMB-3M")
+    assert protected.has_protected_identity
+    assert bytes(protected.address_sealed) == b""
