@@ -1,0 +1,60 @@
+"""Project-wide guard: a new text column on a case model must be sealed or explicitly non-personal."""
+
+from __future__ import annotations
+
+import pytest
+from django.apps import apps
+from django.db import models
+
+from access.models import Membership
+from tests.factories import open_case
+
+# Plaintext columns allowed on case models, each because it identifies nobody and is needed without
+# keys (access control, lists, lookups, statistics). Adding one here is a privacy decision.
+PLAINTEXT_ALLOWED = {
+    "case": {"reference", "status"},
+    "casekey": {"kek_version"},
+    "person": {"identity_kind", "identity_index", "protected_identity"},
+    "riskassessment": {"instrument", "instrument_version", "level", "override_level", "own_perception"},
+    "protectivemeasure": {"kind"},
+    "statisticsrecord": {"pseudonym", "legal_gender", "age_band", "risk_level"},
+}
+
+
+def test_every_text_column_of_a_case_model_is_sealed_or_allowed() -> None:
+    offenders = []
+    for model in apps.get_app_config("cases").get_models():
+        allowed = PLAINTEXT_ALLOWED.get(model._meta.model_name, set())
+        for field in model._meta.concrete_fields:
+            if (
+                isinstance(field, models.CharField | models.TextField | models.JSONField)
+                and field.name not in allowed
+            ):
+                offenders.append(f"{model._meta.label}.{field.name}")
+            if (
+                isinstance(field, models.BinaryField)
+                and not field.name.endswith("_sealed")
+                and field.name != "wrapped_key"
+            ):
+                offenders.append(f"{model._meta.label}.{field.name} (binary but not *_sealed)")
+    assert offenders == [], f"plaintext columns that may hold personal data: {offenders}"
+
+
+@pytest.mark.django_db
+def test_str_of_every_case_row_shows_no_personal_data(handlaggare_membership: Membership) -> None:
+    from tests.cases.marker_data import MARKER, create_marked_cases
+
+    create_marked_cases(handlaggare_membership, count=1)
+    open_case(handlaggare_membership, name=f"{MARKER} extra")
+    for model in apps.get_app_config("cases").get_models():
+        for row in model.objects.all():
+            assert MARKER not in str(row), f"str() of {model._meta.label} shows personal data"
+            assert MARKER not in repr(row), f"repr() of {model._meta.label} shows personal data"
+
+
+def test_case_models_are_not_in_the_admin() -> None:
+    # The admin would show sealed bytes at best and invite editing around the actions at worst.
+    from django.contrib import admin
+
+    registered = {model._meta.app_label for model in admin.site._registry}
+    assert "cases" not in registered
