@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import re
+import uuid
+
 from collections.abc import Callable
 from typing import Any
 
@@ -41,3 +44,21 @@ class RequireSecondFactorMiddleware:
             logout(request)
             return redirect(settings.LOGIN_URL)
         return None
+
+
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9\-]{8,64}$")
+
+
+class RequestIdMiddleware:
+    """Gives every request an id for the audit trail and logs: nginx's X-Request-ID behind our own
+    proxy (when well-formed), otherwise a fresh random one."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        incoming = request.META.get("HTTP_X_REQUEST_ID", "") if settings.BEHIND_PROXY else ""
+        request.request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex  # type: ignore[attr-defined]
+        response = self.get_response(request)
+        response["X-Request-ID"] = request.request_id  # type: ignore[attr-defined]
+        return response

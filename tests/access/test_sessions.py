@@ -69,3 +69,16 @@ def test_logins_need_a_csrf_token(handlaggare: User) -> None:
     response = client.post(LOGIN, {"username": handlaggare.username, "password": "x"})
     assert response.status_code == 403
     assert "Formuläret har gått ut" in response.content.decode()
+
+
+def test_every_response_carries_a_request_id_and_forged_ones_are_ignored(settings) -> None:
+    first = Client().get(LOGIN)
+    second = Client().get(LOGIN)
+    assert len(first["X-Request-ID"]) == 32
+    assert first["X-Request-ID"] != second["X-Request-ID"]
+    settings.BEHIND_PROXY = False
+    ignored = Client().get(LOGIN, HTTP_X_REQUEST_ID="from-the-client-12345")
+    assert ignored["X-Request-ID"] != "from-the-client-12345"
+    settings.BEHIND_PROXY = True
+    assert Client().get(LOGIN, HTTP_X_REQUEST_ID="nginx-0123456789")["X-Request-ID"] == "nginx-0123456789"
+    assert Client().get(LOGIN, HTTP_X_REQUEST_ID="bad id <script>")["X-Request-ID"] != "bad id <script>"
