@@ -31,6 +31,7 @@ from cases.choices import (
 from cases.crypto import blind_index, pseudonym
 from cases.models import (
     Case,
+    CaseKey,
     ContributionVersion,
     Incident,
     Person,
@@ -38,6 +39,7 @@ from cases.models import (
     RiskAssessment,
     StatisticsRecord,
     SummaryVersion,
+    new_reference,
     period_of,
 )
 from cases.records import Classification, PersonData
@@ -150,7 +152,9 @@ def has_repeat_victimisation(case: Case) -> bool:
 
 
 def _touch(case: Case, day: datetime.date | None = None) -> None:
-    case.last_entry_on = max(case.last_entry_on, day or today())
+    # A dated entry counts from its date, but never from the future: a measure that starts next month
+    # must not postpone gallring.
+    case.last_entry_on = max(case.last_entry_on, min(day or today(), today()))
     case.save(update_fields=["last_entry_on", "updated_at"])
 
 
@@ -178,15 +182,25 @@ def do_open_case(
     )
     if reference:
         case.reference = reference
+    else:
+        # About 2^30 references: a clash is rare, but would otherwise fail the whole action.
+        while Case.objects.filter(reference=case.reference).exists():
+            case.reference = new_reference()
     with transaction.atomic(using=KEYSTORE):
         vault = CaseVault.create(case)
-    vault.seal_json(case, "classification", classification.to_json())
-    case.save(force_insert=True)
-    person_row = Person(case=case)
-    _seal_person(vault, person_row, person)
-    person_row.save(force_insert=True)
-    refresh_statistics(case, vault)
-    _audit("case.open", case, acting_user=acting_user, membership=membership, request=request)
+    try:
+        with transaction.atomic():
+            vault.seal_json(case, "classification", classification.to_json())
+            case.save(force_insert=True)
+            person_row = Person(case=case)
+            _seal_person(vault, person_row, person)
+            person_row.save(force_insert=True)
+            refresh_statistics(case, vault)
+            _audit("case.open", case, acting_user=acting_user, membership=membership, request=request)
+    except BaseException:
+        # The case was not created: its key, already committed to the key store, must not linger.
+        CaseKey.objects.filter(case_id=case.pk).delete()
+        raise
     return case
 
 

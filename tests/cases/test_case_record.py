@@ -317,3 +317,44 @@ class TestScoping:
         handlaggare.is_active = False
         handlaggare.save(update_fields=["is_active"])
         assert not Case.objects.visible_to(handlaggare).exists()
+
+
+def test_a_failed_open_leaves_no_key_behind(handlaggare_membership: Membership) -> None:
+    from cases.models import CaseKey
+
+    keys_before = CaseKey.objects.count()
+    with (
+        mock.patch("cases.actions.refresh_statistics", side_effect=RuntimeError("boom")),
+        pytest.raises(RuntimeError),
+    ):
+        open_case(handlaggare_membership)
+    assert CaseKey.objects.count() == keys_before
+    assert not Case.objects.exists()
+
+
+def test_a_reference_clash_draws_a_new_reference(handlaggare_membership: Membership) -> None:
+    first = open_case(handlaggare_membership)
+    with mock.patch(
+        "cases.models.secrets.choice",
+        side_effect=list(first.reference.replace("VR-", "").replace("-", "")) + list("ABCDEF"),
+    ), mock.patch("cases.actions.new_reference", side_effect=["VR-ABCD-EF"]):
+        second = open_case(handlaggare_membership, identity_number="191212121212")
+    assert second.reference == "VR-ABCD-EF"
+
+
+def test_a_future_dated_entry_does_not_postpone_the_last_entry(
+    case: Case, handlaggare_membership: Membership
+) -> None:
+    from cases.actions import do_add_protective_measure, today
+    from cases.models import ProtectiveMeasure
+
+    measure = ProtectiveMeasure(
+        kind="trygghetslarm",
+        starts_on=today() + datetime.timedelta(days=40),
+        responsible_agency=handlaggare_membership.agency,
+    )
+    do_add_protective_measure(
+        case, acting_user=handlaggare_membership.user, membership=handlaggare_membership, measure=measure
+    )
+    case.refresh_from_db()
+    assert case.last_entry_on == today()
