@@ -23,6 +23,7 @@ from cases.choices import (
     HonourSubtype,
     MeasureKind,
     PerpetratorRelation,
+    ProtectedIdentity,
     ViolenceContext,
     ViolenceForm,
     age_band,
@@ -101,7 +102,7 @@ def _audit(
 
 
 def _seal_person(vault: CaseVault, person: Person, data: PersonData) -> None:
-    if data.protected_identity != "ingen" and data.address:
+    if data.protected_identity != ProtectedIdentity.NONE and data.address:
         raise CaseActionError(_("En person med skyddade personuppgifter får aldrig ha en adress i systemet."))
     person.identity_kind = data.identity_kind
     person.protected_identity = data.protected_identity
@@ -217,7 +218,14 @@ def do_update_person(
     row = case.person
     before = {name: vault.open(row, name) for name in PERSON_FIELDS}
     _seal_person(vault, row, person)
-    row.save()
+    row.save(
+        update_fields=[
+            "identity_kind",
+            "protected_identity",
+            "identity_index",
+            *(f"{name}_sealed" for name in PERSON_FIELDS),
+        ]
+    )
     after = {name: vault.open(row, name) for name in PERSON_FIELDS}
     _touch(case)
     refresh_statistics(case, vault)
@@ -261,6 +269,8 @@ def do_change_status(
     on: datetime.date | None = None,
     request: HttpRequest | None = None,
 ) -> None:
+    if new_status not in CaseStatus.values:
+        raise CaseActionError(_("Okänd status."))
     if new_status not in STATUS_TRANSITIONS[case.status]:
         raise CaseActionError(
             _("Ett ärende med status %(old)s kan inte få status %(new)s.")
@@ -323,6 +333,7 @@ def do_save_summary(
     text: str,
     based_on: int,
     request: HttpRequest | None = None,
+    on: datetime.date | None = None,
 ) -> SummaryVersion:
     """Save a new version of the summary, refused with StaleVersionError if ``based_on`` is not the
     newest version. The case row is locked first so two concurrent saves cannot both pass the check."""
@@ -336,7 +347,7 @@ def do_save_summary(
     version = SummaryVersion(case=case, number=current + 1, author=acting_user, agency=membership.agency)
     vault.seal_json(version, "paragraphs", attribute_paragraphs(previous, text, membership.agency.code))
     version.save(force_insert=True)
-    _touch(case)
+    _touch(case, on)
     _audit(
         "case.summary.save",
         case,
@@ -362,6 +373,7 @@ def do_save_contribution(
     text: str,
     based_on: int,
     request: HttpRequest | None = None,
+    on: datetime.date | None = None,
 ) -> ContributionVersion:
     """Save a new version of the acting agency's own contribution (optimistic versioning as above)."""
     Case.objects.select_for_update().filter(pk=case.pk).first()
@@ -372,7 +384,7 @@ def do_save_contribution(
     version = ContributionVersion(case=case, agency=membership.agency, number=current + 1, author=acting_user)
     vault.seal(version, "text", text.strip())
     version.save(force_insert=True)
-    _touch(case)
+    _touch(case, on)
     _audit(
         "case.contribution.save",
         case,

@@ -162,8 +162,10 @@ def seed_cases() -> int:
             reference=item.reference,
             **kwargs,
         )
-        do_save_summary(case, text=item.summary, based_on=0, **kwargs)
-        do_save_contribution(case, text=f"Demobidrag från {membership.agency.name}.", based_on=0, **kwargs)
+        do_save_summary(case, text=item.summary, based_on=0, on=item.opened_on, **kwargs)
+        do_save_contribution(
+            case, text=f"Demobidrag från {membership.agency.name}.", based_on=0, on=item.opened_on, **kwargs
+        )
         for offset, level in enumerate(item.risk_levels):
             assessment = RiskAssessment(
                 instrument="freda",

@@ -23,6 +23,7 @@ admin.site.site_title = "Skyddsnät"
 urlpatterns = [
     path("", views.start, name="start"),
     path("konto/", include("access.urls")),
+    path("arenden/", include("cases.urls")),
     path("sprak/", public_view(set_language), name="set_language"),
     path("admin/", admin.site.urls),
 ]

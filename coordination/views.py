@@ -3,16 +3,29 @@ from __future__ import annotations
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from access.models import Membership, Role
+from access.models import Membership, Role, User
+from cases.models import Case
 
 
 def start(request: HttpRequest) -> HttpResponse:
     """The start page: one section for each role the user holds, in any of their agencies."""
     memberships = list(Membership.objects.active().filter(user=request.user.pk).select_related("agency"))
     roles = {membership.role for membership in memberships}
+    is_caseworker = bool(roles & {Role.HANDLAGGARE, Role.SAMORDNARE})
+    my_cases: list[str] = []
+    if is_caseworker and isinstance(request.user, User):
+        # References only: a name on the start page would be a read of personal data nobody asked for.
+        my_cases = list(
+            Case.objects.visible_to(request.user)
+            .open()
+            .filter(responsible=request.user)
+            .order_by("-last_entry_on", "reference")
+            .values_list("reference", flat=True)
+        )
     context = {
         "memberships": memberships,
-        "is_caseworker": bool(roles & {Role.HANDLAGGARE, Role.SAMORDNARE}),
+        "my_cases": my_cases,
+        "is_caseworker": is_caseworker,
         "is_coordinator": Role.SAMORDNARE in roles,
         "is_manager": Role.CHEF in roles,
         "is_auditor": Role.GRANSKARE in roles,

@@ -16,6 +16,13 @@ from tests.factories import AgencyFactory, MembershipFactory, UserFactory, open_
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Tests that use the database get the key store too: case data keys live there (cases/routers.py)."""
     for item in items:
+        if (
+            "live_server" in getattr(item, "fixturenames", ())
+            and item.get_closest_marker("django_db") is None
+        ):
+            # Browser tests: the live server commits, so they need transactional access to both.
+            item.add_marker(pytest.mark.django_db(transaction=True, databases=["default", "keys"]))
+            continue
         marker = item.get_closest_marker("django_db")
         if marker is not None and "databases" not in marker.kwargs:
             item.add_marker(

@@ -1,12 +1,15 @@
-"""Project-wide invariants: every URL is closed to anonymous users unless deliberately public."""
+"""Project-wide invariants: every URL is closed to anonymous users unless deliberately public, and
+cases are fetched only through the one door (cases/policy.py) or the one scoping (visible_to)."""
 
 from __future__ import annotations
 
 import re
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
@@ -80,3 +83,69 @@ def test_every_view_needs_a_login_unless_it_is_listed_as_public(route: str, patt
 def test_public_views_all_exist() -> None:
     names = {_view_name(pattern) for _route, pattern in ALL_ROUTES}
     assert names >= PUBLIC_VIEWS, f"listed as public but not routed: {PUBLIC_VIEWS - names}"
+
+
+# --- One door per case ------------------------------------------------------------------------------
+
+# Fetching a case by hand skips the policy: anything outside these modules must use
+# cases.policy.access_case (one case) or Case.objects.visible_to(user) (lists).
+CASE_FETCH = re.compile(r"\bCase\.objects\.(?:get|filter)\(|\bget_object_or_404\(\s*Case\b")
+CASE_FETCH_ALLOWED = {
+    "cases/policy.py",  # the door itself
+    "cases/models.py",
+    "cases/actions.py",  # locks the row it was handed (select_for_update)
+    "cases/reading.py",
+    "cases/vault.py",
+    # System-side code that runs without a user (no request, no view). Each entry is a reviewed exception.
+    "cases/demo.py",  # seeding the documented demo cases: skips those that exist
+    "cases/importing.py",  # the import: checks which cases exist before discarding orphan keys
+    "cases/retention.py",  # gallring: the closed cases due for purging
+}
+CASE_FETCH_SCANNED = ("cases", "coordination")
+
+
+def case_fetches(source: str) -> list[tuple[int, str]]:
+    """(line number, line) of every direct fetch of a Case in ``source``."""
+    return [
+        (number, line.strip())
+        for number, line in enumerate(source.splitlines(), start=1)
+        if CASE_FETCH.search(line)
+    ]
+
+
+def _scanned_modules() -> Iterator[tuple[str, Path]]:
+    base = Path(settings.BASE_DIR)
+    for package in CASE_FETCH_SCANNED:
+        for path in sorted((base / package).rglob("*.py")):
+            relative = path.relative_to(base).as_posix()
+            if "/management/commands/" in relative or "/migrations/" in relative:
+                continue
+            yield relative, path
+
+
+def test_cases_are_fetched_only_through_the_policy() -> None:
+    offenders = [
+        f"{relative}:{number}: {line}"
+        for relative, path in _scanned_modules()
+        if relative not in CASE_FETCH_ALLOWED
+        for number, line in case_fetches(path.read_text(encoding="utf-8"))
+    ]
+    assert offenders == [], (
+        "These lines fetch a case without cases.policy.access_case or Case.objects.visible_to(user), "
+        "so they skip the access check:\n" + "\n".join(offenders)
+    )
+
+
+def test_the_case_fetch_scan_recognises_every_form_of_a_direct_fetch() -> None:
+    source = "\n".join(
+        [
+            "case = Case.objects.get(reference=reference)",
+            "case = get_object_or_404(Case, reference=reference)",
+            "cases = Case.objects.filter(agency=agency)",
+            "cases = Case.objects.visible_to(user).filter(status=status)",  # scoped: fine
+            "case = access_case(user, reference)",  # the door: fine
+            "cases = StatisticsCase.objects.get(pk=1)",  # another model: fine
+        ]
+    )
+    assert [number for number, _line in case_fetches(source)] == [1, 2, 3]
+    assert {relative for relative, _path in _scanned_modules()} >= {"cases/views.py", "coordination/views.py"}

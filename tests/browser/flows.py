@@ -61,3 +61,26 @@ def wrong_code(key_hex: str) -> str:
     """A six-digit code that no drift the device tolerates would accept right now."""
     accepted = {code_for_key(key_hex, offset_steps=steps) for steps in range(-2, 3)}
     return next(code for code in ("000000", "111111", "222222", "333333", "444444") if code not in accepted)
+
+
+CASES = reverse("cases:list")
+CASE_PATH = re.compile(r"^https?://[^/]+/arenden/(VR-[0-9A-Z]{4}-[0-9A-Z]{2})/$")
+
+
+def open_new_case(page: Page, *, name: str, number: str) -> str:
+    """Open a case through the form, from the main menu, and return its reference."""
+    page.get_by_role("navigation", name="Huvudmeny").get_by_role("link", name="Ärenden").click()
+    expect(page).to_have_url(at_path(CASES))
+    page.get_by_role("link", name="Nytt ärende").click()
+    page.get_by_label("Namn:", exact=True).fill(name)
+    page.get_by_label("Nummer:", exact=True).fill(number)
+    page.get_by_label("Juridiskt kön:", exact=True).select_option("kvinna")
+    page.get_by_label("Våld i nära relation – partner eller före detta partner").check()
+    page.get_by_label("Fysiskt våld").check()
+    page.get_by_label("Psykiskt våld").check()
+    page.get_by_label("Före detta partner", exact=True).check()
+    page.get_by_role("button", name="Öppna ärendet").click()
+    expect(page).to_have_url(CASE_PATH)
+    match = CASE_PATH.match(page.url)
+    assert match is not None
+    return match.group(1)

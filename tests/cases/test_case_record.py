@@ -334,10 +334,13 @@ def test_a_failed_open_leaves_no_key_behind(handlaggare_membership: Membership) 
 
 def test_a_reference_clash_draws_a_new_reference(handlaggare_membership: Membership) -> None:
     first = open_case(handlaggare_membership)
-    with mock.patch(
-        "cases.models.secrets.choice",
-        side_effect=list(first.reference.replace("VR-", "").replace("-", "")) + list("ABCDEF"),
-    ), mock.patch("cases.actions.new_reference", side_effect=["VR-ABCD-EF"]):
+    with (
+        mock.patch(
+            "cases.models.secrets.choice",
+            side_effect=list(first.reference.replace("VR-", "").replace("-", "")) + list("ABCDEF"),
+        ),
+        mock.patch("cases.actions.new_reference", side_effect=["VR-ABCD-EF"]),
+    ):
         second = open_case(handlaggare_membership, identity_number="191212121212")
     assert second.reference == "VR-ABCD-EF"
 
@@ -358,3 +361,13 @@ def test_a_future_dated_entry_does_not_postpone_the_last_entry(
     )
     case.refresh_from_db()
     assert case.last_entry_on == today()
+
+
+def test_an_unknown_status_is_refused_cleanly(case: Case, handlaggare_membership: Membership) -> None:
+    with pytest.raises(CaseActionError, match="Okänd status"):
+        do_change_status(
+            case,
+            acting_user=handlaggare_membership.user,
+            membership=handlaggare_membership,
+            new_status="borta",
+        )

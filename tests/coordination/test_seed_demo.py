@@ -95,3 +95,13 @@ def test_the_demo_cases_are_created_once_and_open_for_their_handlaggare(settings
     protected = Person.objects.get(case__reference="VR-DEMB-3M")
     assert protected.has_protected_identity
     assert bytes(protected.address_sealed) == b""
+
+
+def test_the_closed_demo_case_keeps_its_historical_last_entry(settings) -> None:
+    from cases.models import Case
+
+    settings.DEBUG = True
+    call_command("seed_demo", stdout=StringIO())
+    closed = Case.objects.get(reference="VR-DEMC-4P")
+    assert closed.status == "avslutat"
+    assert closed.last_entry_on == closed.closed_on
