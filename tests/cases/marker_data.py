@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime
+import json
+from pathlib import Path
 
 from access.models import Membership
 from cases.actions import (
@@ -65,3 +67,28 @@ def create_marked_cases(membership: Membership, count: int = 3) -> None:
             notes=f"{MARKER}-incident-{n}",
             **kwargs,
         )
+
+
+FREE_TEXT_KEYS = {"name", "contact", "safe_contact", "address", "summary", "override_reason", "notes"}
+EXAMPLE = Path(__file__).resolve().parent / "data" / "import-example.json"
+
+
+def write_marked_import_file(path: Path) -> None:
+    """The documented example import, with every free text and identity value carrying the marker."""
+    data = json.loads(EXAMPLE.read_text(encoding="utf-8"))
+
+    def mark(node: object, where: str = "") -> object:
+        if isinstance(node, dict):
+            marked: dict[str, object] = {}
+            for key, value in node.items():
+                # An empty address stays empty: protected-identity people have none.
+                if key in FREE_TEXT_KEYS and isinstance(value, str) and (value or key != "address"):
+                    marked[key] = f"{MARKER}-{where}{key}"
+                else:
+                    marked[key] = mark(value, f"{where}{key}-")
+            return marked
+        if isinstance(node, list):
+            return [mark(item, f"{where}{index}-") for index, item in enumerate(node)]
+        return node
+
+    path.write_text(json.dumps(mark(data), ensure_ascii=False), encoding="utf-8")

@@ -58,3 +58,34 @@ def test_case_models_are_not_in_the_admin() -> None:
 
     registered = {model._meta.app_label for model in admin.site._registry}
     assert "cases" not in registered
+
+
+@pytest.mark.django_db
+def test_every_sealed_field_round_trips(handlaggare_membership: Membership) -> None:
+    """Each marked value written through the actions comes back, decrypted, in the audited read."""
+    from cases.models import Case
+    from cases.reading import read_case
+    from tests.cases.marker_data import MARKER, create_marked_cases
+
+    create_marked_cases(handlaggare_membership, count=1)
+    case = Case.objects.get()
+    detail = read_case(
+        case, user=handlaggare_membership.user, membership=handlaggare_membership, request=None
+    )
+    texts = {
+        "name": detail.person.name,
+        "contact": detail.person.contact,
+        "safe": detail.person.safe_contact,
+        "address": detail.person.address,
+        "summary": " ".join(p.text for p in detail.summary),
+        "contribution": " ".join(c.text for c in detail.contributions),
+        "override": detail.risks[0].override_reason,
+        "risknotes": detail.risks[0].notes,
+        "measure": detail.measures[0].notes,
+        "incident": detail.incidents[0].notes,
+    }
+    for label, text in texts.items():
+        assert text.startswith(f"{MARKER}-{label}"), f"{label} did not round-trip: {text!r}"
+    assert detail.person.identity_number == "198112189876"
+    assert detail.classification.flags == ["funktionsnedsattning", "hbtqi"]
+    assert detail.incidents[0].forms == ["fysiskt"]

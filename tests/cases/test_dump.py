@@ -6,30 +6,35 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from io import StringIO
 from pathlib import Path
 
 import pytest
+from django.core.management import call_command
 from django.db import connection
 
 from access.models import Membership
-from tests.cases.marker_data import MARKER, PERSONNUMMER, create_marked_cases
+from cases.models import Case
+from tests.cases.marker_data import MARKER, PERSONNUMMER, create_marked_cases, write_marked_import_file
 
 ROOT = Path(__file__).resolve().parents[2]
 
 SCRIPT = """
 from access.models import Agency, Membership, User
-from tests.cases.marker_data import create_marked_cases
+from django.core.management import call_command
+from tests.cases.marker_data import create_marked_cases, write_marked_import_file
 agency = Agency.objects.create(code="dump", name="Dump", kind="socialtjanst_vuxen")
 user = User.objects.create(username="dumper")
 create_marked_cases(Membership.objects.create(user=user, agency=agency, role="handlaggare"))
+write_marked_import_file(IMPORT_FILE)
+call_command("import_cases", str(IMPORT_FILE), agency="dump", user="dumper")
 print("created")
 """
 
 
 def forbidden(content: bytes) -> list[str]:
-    found = [
-        needle for needle in (MARKER, PERSONNUMMER, "811218-9876", "Öberg") if needle.encode() in content
-    ]
+    needles = (MARKER, PERSONNUMMER, "811218-9876", "Öberg", "199001011239", "19900101-1239", "900101-1239")
+    found = [needle for needle in needles if needle.encode() in content]
     found += [needle for needle in ("Öberg",) if needle.encode("latin-1") in content]
     return found
 
@@ -50,8 +55,10 @@ def test_a_sqlite_database_file_holds_no_marker(tmp_path: Path) -> None:
             check=True,
             timeout=300,
         )
+    import_file = tmp_path / "import.json"
+    script = f"from pathlib import Path\nIMPORT_FILE = Path({str(import_file)!r})\n" + SCRIPT
     result = subprocess.run(
-        [sys.executable, "manage.py", "shell", "-v", "0", "-c", SCRIPT],
+        [sys.executable, "manage.py", "shell", "-v", "0", "-c", script],
         cwd=ROOT,
         env=env,
         capture_output=True,
@@ -61,6 +68,7 @@ def test_a_sqlite_database_file_holds_no_marker(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert "created" in result.stdout
+    assert MARKER.encode() in import_file.read_bytes(), "the import file should carry the markers"
     files = [path for path in tmp_path.iterdir() if path.name.startswith("dump.sqlite3")]
     content = b"".join(path.read_bytes() for path in files)
     assert b"VR-" in content, "the case rows should be in the file"
@@ -68,10 +76,21 @@ def test_a_sqlite_database_file_holds_no_marker(tmp_path: Path) -> None:
 
 
 @pytest.mark.django_db(transaction=True, databases=["default", "keys"])
-def test_a_pg_dump_holds_no_marker(handlaggare_membership: Membership) -> None:
+def test_a_pg_dump_holds_no_marker(handlaggare_membership: Membership, tmp_path: Path) -> None:
     if connection.vendor != "postgresql":
         pytest.skip("runs in the PostgreSQL suite (make test-postgres)")
     create_marked_cases(handlaggare_membership)
+    import_file = tmp_path / "import.json"
+    write_marked_import_file(import_file)
+    membership = handlaggare_membership
+    call_command(
+        "import_cases",
+        str(import_file),
+        agency=membership.agency.code,
+        user=membership.user.username,
+        stdout=StringIO(),
+    )
+    assert Case.objects.count() > 3
     settings = connection.settings_dict
     result = subprocess.run(
         [
