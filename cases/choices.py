@@ -159,3 +159,31 @@ def age_band(age: int | None) -> str:
     if age < 65:
         return AgeBand.MIDDLE
     return AgeBand.ELDERLY
+
+
+class LegalBasis(models.TextChoices):
+    CONSENT = "samtycke", _("Samtycke")
+    POLICE_SERIOUS_VIOLENCE = (
+        "osl_10_18c",
+        _("OSL 10 kap. 18 c § – till polisen för att förhindra allvarligt våld"),
+    )
+    CRIME_AGAINST_CHILD = "osl_10_21", _("OSL 10 kap. 21 § – brott mot barn")
+    DUTY_TO_REPORT = "osl_10_28", _("OSL 10 kap. 28 § – uppgiftsskyldighet/orosanmälan")
+    NECESSARY = "osl_10_2", _("OSL 10 kap. 2 § – nödvändigt utlämnande")
+
+
+class InformationCategory(models.TextChoices):
+    """What a disclosure lets the recipient see. Case metadata (reference, status, dates) comes with any."""
+
+    IDENTITY = "identitet", _("Identitet och kontaktuppgifter")
+    VIOLENCE = "vald", _("Våldsbild och händelser")
+    SUMMARY = "sammanfattning", _("Sammanfattning och bidrag")
+    RISK = "risk", _("Riskbedömningar")
+    MEASURES = "insatser", _("Skyddsinsatser")
+    CHILDREN = "barn", _("Barn i hushållet")
+
+
+class DisclosureEnd(models.TextChoices):
+    REVOKED = "aterkallat", _("Återkallat")
+    CONSENT_WITHDRAWN = "samtycke_aterkallat", _("Samtycket återkallat")
+    EXPIRED = "utgatt", _("Utgånget")

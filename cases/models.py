@@ -17,14 +17,18 @@ import uuid
 
 from django.db import models
 from django.db.models import Exists, OuterRef, Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
+from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
 from access.models import CASEWORK_ROLES, Agency, Membership, User
 from cases.choices import (
     AgeBand,
     CaseStatus,
+    DisclosureEnd,
     IdentityNumberKind,
+    LegalBasis,
     LegalGender,
     MeasureKind,
     ProtectedIdentity,
@@ -44,17 +48,23 @@ def new_reference() -> str:
 
 class CaseQuerySet(models.QuerySet["Case"]):
     def visible_to(self, user: User) -> CaseQuerySet:
-        """The one scoping of every case list: cases owned by an agency where the user does casework.
-
-        Built as an ``Exists`` subquery so a user with several memberships never sees a case twice.
-        The disclosure issue widens this with disclosed and emergency-accessed cases.
+        """The one scoping of every case list: cases the user reaches by casework in the owning agency,
+        by a disclosure in force to one of their agencies (with its guardian grant), or by their own
+        unexpired emergency access. ``Exists`` subqueries only, so nothing is listed twice.
         """
         if not user.is_authenticated or not user.is_active:
             return self.none()
-        caseworker_of_owner = Membership.objects.active().filter(
-            user=user, agency=OuterRef("agency"), role__in=CASEWORK_ROLES
+        casework = Membership.objects.active().filter(user=user, role__in=CASEWORK_ROLES)
+        owner = Exists(casework.filter(agency=OuterRef("agency")))
+        disclosed = Exists(
+            Disclosure.objects.active().filter(case=OuterRef("pk"), recipient__in=casework.values("agency"))
+        ) & Exists(
+            CaseGroupObjectPermission.objects.filter(
+                content_object=OuterRef("pk"), group__user=user, permission__codename="view_case"
+            )
         )
-        return self.filter(Exists(caseworker_of_owner))
+        emergency = Exists(EmergencyAccess.objects.active().filter(case=OuterRef("pk"), user=user))
+        return self.filter(owner | disclosed | emergency)
 
     def open(self) -> CaseQuerySet:
         return self.exclude(status=CaseStatus.CLOSED)
@@ -90,6 +100,19 @@ class Case(models.Model):
         verbose_name = _("ärende")
         verbose_name_plural = pgettext_lazy("plural", "ärenden")
         ordering = ["-opened_on", "reference"]
+        # No model-wide permissions at all: case access is granted per case (django-guardian, direct
+        # foreign-key tables below), so nobody can be given "view every case" by a checkbox.
+        default_permissions = ()
+        permissions = [
+            ("view_case", "Se att ärendet finns"),
+            ("view_case_identity", "Se identitet och kontaktuppgifter"),
+            ("view_case_violence", "Se våldsbild och händelser"),
+            ("view_case_summary", "Se sammanfattning och bidrag"),
+            ("view_case_risk", "Se riskbedömningar"),
+            ("view_case_measures", "Se skyddsinsatser"),
+            ("view_case_children", "Se barn i hushållet"),
+            ("contribute_to_case", "Skriva myndighetens eget bidrag"),
+        ]
         indexes = [
             models.Index(fields=["agency", "status"]),
             models.Index(fields=["status", "last_entry_on"]),
@@ -326,3 +349,96 @@ class StatisticsRecord(models.Model):
 def period_of(day: datetime.date) -> int:
     """The half-year a date falls in, as year * 2 + (0 for January–June, 1 for July–December)."""
     return day.year * 2 + (0 if day.month <= 6 else 1)
+
+
+class CaseUserObjectPermission(UserObjectPermissionBase):
+    """django-guardian's per-user grants on a case, in a table of their own (indexed, deleted with it)."""
+
+    content_object = models.ForeignKey(Case, on_delete=models.CASCADE)
+
+
+class CaseGroupObjectPermission(GroupObjectPermissionBase):
+    """Per-agency grants on a case (each agency's caseworkers form one group, see access/groups.py)."""
+
+    content_object = models.ForeignKey(Case, on_delete=models.CASCADE)
+
+
+class DisclosureQuerySet(models.QuerySet["Disclosure"]):
+    def active(self, on: datetime.date | None = None) -> DisclosureQuerySet:
+        """Not revoked and not expired on ``on`` (today): expiry takes effect at once, no job needed."""
+        day = on or timezone.localdate()
+        return self.filter(ended_at__isnull=True).filter(
+            Q(valid_until__isnull=True) | Q(valid_until__gte=day)
+        )
+
+
+class Disclosure(models.Model):
+    """Utlämnande: a case made visible to another agency, on a legal basis, for chosen categories."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="disclosures")
+    recipient = models.ForeignKey(
+        Agency, on_delete=models.PROTECT, related_name="received_disclosures", verbose_name=_("mottagare")
+    )
+    legal_basis = models.CharField(_("rättslig grund"), max_length=20, choices=LegalBasis.choices)
+    categories = models.JSONField(_("uppgifter"), default=list)
+    # With consent: the agencies the person has said must never receive anything (agency codes).
+    never_disclose_to = models.JSONField(default=list, blank=True)
+    justification_sealed = models.BinaryField(default=b"")
+    valid_until = models.DateField(_("giltigt till"), null=True, blank=True)
+    created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    ended_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    end_kind = models.CharField(max_length=30, choices=DisclosureEnd.choices, blank=True)
+
+    objects = DisclosureQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["recipient", "ended_at", "valid_until"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(legal_basis=LegalBasis.CONSENT) | Q(valid_until__isnull=False),
+                name="consent_has_an_end_date",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"disclosure {self.id}"
+
+    def is_active(self, on: datetime.date | None = None) -> bool:
+        day = on or timezone.localdate()
+        return self.ended_at is None and (self.valid_until is None or self.valid_until >= day)
+
+
+class EmergencyAccessQuerySet(models.QuerySet["EmergencyAccess"]):
+    def active(self) -> EmergencyAccessQuerySet:
+        return self.filter(expires_at__gt=timezone.now())
+
+    def awaiting_review(self) -> EmergencyAccessQuerySet:
+        return self.filter(reviewed_at__isnull=True)
+
+
+class EmergencyAccess(models.Model):
+    """Nödåtkomst: time-limited, read-only access to a case the user could not otherwise see."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="emergency_accesses")
+    user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="emergency_accesses")
+    agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="+")
+    reason_sealed = models.BinaryField(default=b"")
+    started_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    reviewed_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    review_comment_sealed = models.BinaryField(default=b"")
+
+    objects = EmergencyAccessQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-started_at"]
+        indexes = [models.Index(fields=["user", "expires_at"]), models.Index(fields=["reviewed_at"])]
+
+    def __str__(self) -> str:
+        return f"emergency access {self.id}"

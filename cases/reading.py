@@ -9,13 +9,16 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass, field
 
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.http import HttpRequest
+from django.http import Http404, HttpRequest
 
 from access.audit import record_event
 from access.models import Agency, Membership, User
+from cases.choices import InformationCategory
 from cases.models import Case, Incident, ProtectiveMeasure, RiskAssessment
-from cases.records import Classification, Paragraph, PersonData, _Redacted
+from cases.permissions import CaseAccess, case_access
+from cases.records import Children, Classification, Paragraph, PersonData, _Redacted
 from cases.vault import CaseVault
 
 
@@ -60,11 +63,22 @@ class CaseDetail(_Redacted):
     risks: list[RiskEntry] = field(default_factory=list)
     measures: list[MeasureEntry] = field(default_factory=list)
     incidents: list[IncidentEntry] = field(default_factory=list)
+    access: CaseAccess | None = None
+
+    def sees(self, category: str) -> bool:
+        return self.access is not None and self.access.sees(category)
 
     @property
     def risk_trend(self) -> list[str]:
         """Effective levels oldest first, for the trend line."""
         return [entry.assessment.effective_level for entry in reversed(self.risks)]
+
+
+def hidden_person(case: Case) -> PersonData:
+    """What a reader without the identity category gets: nothing but the protection level."""
+    return PersonData(
+        name="", identity_kind="", legal_gender="", protected_identity=case.person.protected_identity
+    )
 
 
 def open_person(vault: CaseVault, case: Case) -> PersonData:
@@ -91,25 +105,42 @@ def _agency_names() -> dict[str, str]:
 def read_case(
     case: Case, *, user: User, membership: Membership | None, request: HttpRequest | None, reason: str = ""
 ) -> CaseDetail:
-    """Everything the case holds, decrypted, after writing the audit entry that says so."""
+    """What the user may see of the case, decrypted, after writing the audit entry that says so.
+
+    The categories come from ``case_access`` here, not from the caller, so no view can forget them:
+    a category that is not disclosed is never even decrypted.
+    """
+    access = case_access(user, case)
+    if access is None:
+        raise Http404("Ärendet finns inte.")
+    categories = access.categories
     record_event(
         "case.read",
         actor=user,
-        membership=membership,
+        membership=membership if membership is not None else access.membership,
         request=request,
         object_type="case",
         object_reference=case.reference,
-        reason=reason,
+        reason=reason or access.via,
+        details={"categories": sorted(categories)},
     )
     vault = CaseVault.for_case(case)
     names = _agency_names()
+    classification = Classification.from_json(vault.open_json(case, "classification"))
+    if InformationCategory.VIOLENCE not in categories:
+        classification = Classification(children=classification.children)
+    if InformationCategory.CHILDREN not in categories:
+        classification.children = Children()
     detail = CaseDetail(
         case=case,
-        person=open_person(vault, case),
-        classification=Classification.from_json(vault.open_json(case, "classification")),
+        person=open_person(vault, case)
+        if InformationCategory.IDENTITY in categories
+        else hidden_person(case),
+        classification=classification,
+        access=access,
     )
     latest = case.summary_versions.order_by("-number").first()
-    if latest is not None:
+    if latest is not None and InformationCategory.SUMMARY in categories:
         detail.summary_number = latest.number
         detail.summary = [
             Paragraph(
@@ -125,6 +156,9 @@ def read_case(
     ):
         if version.agency_id in seen:
             continue
+        own = access.membership is not None and version.agency_id == access.membership.agency_id
+        if InformationCategory.SUMMARY not in categories and not own:
+            continue
         seen.add(version.agency_id)
         detail.contributions.append(
             Contribution(
@@ -135,21 +169,26 @@ def read_case(
                 saved_at=version.created_at,
             )
         )
-    for assessment in case.risk_assessments.select_related("assessor", "agency"):
-        detail.risks.append(
-            RiskEntry(assessment, vault.open(assessment, "override_reason"), vault.open(assessment, "notes"))
-        )
-    for measure in case.protective_measures.select_related("responsible_agency"):
-        detail.measures.append(MeasureEntry(measure, vault.open(measure, "notes")))
-    incidents = list(case.incidents.order_by("-occurred_on"))
-    for index, incident in enumerate(incidents):
-        earlier = incidents[index + 1] if index + 1 < len(incidents) else None
-        is_repeat = earlier is not None and (incident.occurred_on - earlier.occurred_on).days <= 365
-        detail.incidents.append(
-            IncidentEntry(
-                incident, vault.open_json(incident, "forms", []), vault.open(incident, "notes"), is_repeat
+    if InformationCategory.RISK in categories:
+        for assessment in case.risk_assessments.select_related("assessor", "agency"):
+            detail.risks.append(
+                RiskEntry(
+                    assessment, vault.open(assessment, "override_reason"), vault.open(assessment, "notes")
+                )
             )
-        )
+    if InformationCategory.MEASURES in categories:
+        for measure in case.protective_measures.select_related("responsible_agency"):
+            detail.measures.append(MeasureEntry(measure, vault.open(measure, "notes")))
+    if InformationCategory.VIOLENCE in categories:
+        incidents = list(case.incidents.order_by("-occurred_on"))
+        for index, incident in enumerate(incidents):
+            earlier = incidents[index + 1] if index + 1 < len(incidents) else None
+            is_repeat = earlier is not None and (incident.occurred_on - earlier.occurred_on).days <= 365
+            detail.incidents.append(
+                IncidentEntry(
+                    incident, vault.open_json(incident, "forms", []), vault.open(incident, "notes"), is_repeat
+                )
+            )
     return detail
 
 
@@ -158,6 +197,11 @@ def read_summary_history(
     case: Case, *, user: User, membership: Membership | None, request: HttpRequest | None
 ) -> list[tuple[int, str, datetime.datetime, list[Paragraph]]]:
     """Every version of the summary, newest first: (number, author, saved at, paragraphs)."""
+    access = case_access(user, case)
+    if access is None:
+        raise Http404("Ärendet finns inte.")
+    if InformationCategory.SUMMARY not in access.categories:
+        raise PermissionDenied
     record_event(
         "case.summary.history",
         actor=user,

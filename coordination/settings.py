@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_totp",
     "axes",
     "csp",
+    "guardian",
     "access",
     "cases",
     "coordination",
@@ -115,7 +116,12 @@ AUTHENTICATION_BACKENDS = [
     # Axes first: it refuses a locked-out username before any password is checked.
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
+    # Answers user.has_perm(perm, case): guardian's stored grants, checked against live disclosures.
+    "cases.permissions.CasePermissionBackend",
 ]
+# No guardian anonymous user: anonymous visitors never reach a case, so they need no row either.
+ANONYMOUS_USER_NAME = None
+GUARDIAN_MONKEY_PATCH_USER = False
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
     # Kept only so that a password hashed another way can still be verified once and re-hashed.
@@ -141,7 +147,9 @@ AXES_COOLOFF_TIME = timedelta(minutes=env_int("SKYDDSNAT_LOCKOUT_MINUTES", 15, m
 # address lockout would let one mistyping colleague (or an attacker) shut out a whole office. Spraying
 # many accounts is bounded by the per-account limit and shows in the audit trail.
 AXES_LOCKOUT_PARAMETERS = ["username"]
-SILENCED_SYSTEM_CHECKS = ["axes.W006"]
+# guardian.W001 wants guardian's own backend; cases.permissions.CasePermissionBackend wraps it so that
+# a stored grant counts only while the disclosure behind it is in force.
+SILENCED_SYSTEM_CHECKS = ["axes.W006", "guardian.W001"]
 AXES_RESET_ON_SUCCESS = True
 AXES_USERNAME_FORM_FIELD = "username"
 AXES_ENABLE_ACCESS_FAILURE_LOG = True
@@ -203,6 +211,8 @@ CONTENT_SECURITY_POLICY = {
 # --- Case records -----------------------------------------------------------------------------
 # Gallring: a closed case is purged this many years after its last entry, unless under legal hold.
 RETENTION_YEARS = env_int("SKYDDSNAT_RETENTION_YEARS", 5, minimum=1)
+# Nödåtkomst: how long an emergency access lasts.
+EMERGENCY_ACCESS_MINUTES = env_int("SKYDDSNAT_EMERGENCY_ACCESS_MINUTES", 60, minimum=5)
 
 # --- Language and time ----------------------------------------------------------------------------
 LANGUAGE_CODE = "sv"

@@ -18,6 +18,8 @@ PLAINTEXT_ALLOWED = {
     "riskassessment": {"instrument", "instrument_version", "level", "override_level", "own_perception"},
     "protectivemeasure": {"kind"},
     "statisticsrecord": {"pseudonym", "legal_gender", "age_band", "risk_level"},
+    # Agency codes, category codes and the legal basis: the justification itself is sealed.
+    "disclosure": {"legal_basis", "categories", "never_disclose_to", "end_kind"},
 }
 
 
