@@ -98,7 +98,7 @@ CASE_FETCH_ALLOWED = {
     "cases/vault.py",
     # System-side code that runs without a user (no request, no view). Each entry is a reviewed exception.
     "cases/demo.py",  # seeding the documented demo cases: skips those that exist
-    "cases/importing.py",  # the import: checks which cases exist before discarding orphan keys
+    "cases/importing/runner.py",  # the import: checks which cases exist before discarding orphan keys
     "cases/retention.py",  # gallring: the closed cases due for purging
 }
 CASE_FETCH_SCANNED = ("cases", "coordination")

@@ -19,7 +19,7 @@ from access.models import AuditEvent, Membership, Role, User
 from cases import choices as choices_module
 from cases import importing
 from cases.crypto import pseudonym
-from cases.importing import _discard_keys
+from cases.importing.runner import _discard_keys
 from cases.models import Case, CaseKey, Person, StatisticsRecord, SummaryVersion
 from cases.reading import read_case
 from tests.factories import MembershipFactory
@@ -365,7 +365,7 @@ class TestAllOrNothing:
         audit_before = AuditEvent.objects.count()
         # Record 3 (bevakning) would fail too, but record 2 comes first.
         with (
-            mock.patch("cases.importing.do_change_status", side_effect=_fail_on_the_closed_case),
+            mock.patch("cases.importing.runner.do_change_status", side_effect=_fail_on_the_closed_case),
             pytest.raises(CommandError) as raised,
         ):
             run(EXAMPLE)
@@ -417,7 +417,9 @@ class TestAllOrNothing:
 
         try:
             with (
-                mock.patch("cases.importing.do_change_status", side_effect=fail_and_lose_the_key_store),
+                mock.patch(
+                    "cases.importing.runner.do_change_status", side_effect=fail_and_lose_the_key_store
+                ),
                 pytest.raises(CommandError) as raised,
             ):
                 run(EXAMPLE)

@@ -1,43 +1,17 @@
-"""Importing cases from the documented JSON format (docs/import-format.md), for agencies leaving spreadsheets.
-
-Two steps that never mix:
-
-- ``validate_import`` checks the whole file and returns every problem at once, each named by record
-  number and field path and never by value: the values are names and identity numbers, and error
-  output ends up in terminals, scroll-back and support tickets.
-- ``do_import_cases`` opens every case through the ordinary ``do_*`` actions, so an imported case is
-  sealed, counted and audited exactly like one opened by hand, all in one transaction.
-"""
+"""Checking a whole import file and naming every problem by record and field path, never by value."""
 
 from __future__ import annotations
 
 import datetime
 import difflib
-import json
-import re
-import threading
-import uuid
 from collections.abc import Collection, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import models, transaction
-from django.db.models.signals import post_save
+from django.db import models
 from django.utils import timezone
 
-from access.audit import record_event
-from access.models import CASEWORK_ROLES, Agency, Membership, User
-from cases.actions import (
-    do_add_incident,
-    do_add_protective_measure,
-    do_add_risk_assessment,
-    do_change_status,
-    do_open_case,
-    do_save_summary,
-)
+from access.models import Agency
 from cases.choices import (
     CaseFlag,
     CaseStatus,
@@ -55,180 +29,29 @@ from cases.choices import (
 )
 from cases.crypto import blind_index
 from cases.identity import birth_year_from, normalise_identity_number
-from cases.models import Case, CaseKey, Person, ProtectiveMeasure, RiskAssessment
-from cases.records import Children, Classification, PersonData, _Redacted
-from cases.routers import KEYSTORE
-
-FORMAT_NAME = "skyddsnat-import"
-SUPPORTED_VERSIONS = (1,)
-MAX_LISTED_PROBLEMS = 50
-
-# The field names of each object of the format, in documented order (docs/import-format.md).
-TOP_LEVEL_FIELDS = ("format", "version", "cases")
-CASE_FIELDS = (
-    "opened_on",
-    "status",
-    "closed_on",
-    "person",
-    "classification",
-    "summary",
-    "risk_assessments",
-    "protective_measures",
-    "incidents",
+from cases.importing.format import (
+    _DATE,
+    _FIELD_NAME,
+    CASE_FIELDS,
+    CHILDREN_FIELDS,
+    CLASSIFICATION_FIELDS,
+    FORMAT_NAME,
+    INCIDENT_FIELDS,
+    MAX_LISTED_PROBLEMS,
+    MEASURE_FIELDS,
+    PERSON_FIELDS,
+    RISK_FIELDS,
+    SUPPORTED_VERSIONS,
+    TOP_LEVEL_FIELDS,
+    CaseRow,
+    ImportProblem,
+    ImportRejected,
+    IncidentRow,
+    MeasureRow,
+    RiskAssessmentRow,
 )
-PERSON_FIELDS = (
-    "name",
-    "identity_kind",
-    "identity_number",
-    "contact",
-    "safe_contact",
-    "address",
-    "legal_gender",
-    "birth_year",
-    "protected_identity",
-)
-CLASSIFICATION_FIELDS = ("contexts", "forms", "honour_subtypes", "relations", "flags", "children")
-CHILDREN_FIELDS = ("count", "age_bands", "witnessed", "report_made", "report_date")
-RISK_FIELDS = (
-    "instrument",
-    "instrument_version",
-    "assessed_on",
-    "level",
-    "override_level",
-    "override_reason",
-    "own_perception",
-    "notes",
-    "next_review_on",
-)
-MEASURE_FIELDS = ("kind", "starts_on", "ends_on", "responsible_agency", "review_on", "notes")
-INCIDENT_FIELDS = ("occurred_on", "forms", "notes")
-
-_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-# A key that looks like a field name may be echoed back; anything else might be a value typed into the
-# wrong place (a name as a key), so it is described, never shown.
-_FIELD_NAME = re.compile(r"[a-z][a-z0-9_]{0,39}")
-
-
-class ImportRefused(Exception):
-    """The import cannot start (file, agency or user); the message names no personal value."""
-
-
-@dataclass(frozen=True)
-class ImportProblem:
-    record: int | None  # 1-based, as in a spreadsheet; None for the file as a whole
-    path: str
-    message: str
-
-    def __str__(self) -> str:
-        where = f"record {self.record}" if self.record is not None else "file"
-        return f"{where}: {self.path}: {self.message}"
-
-
-class ImportRejected(Exception):
-    """The file has problems; nothing was imported."""
-
-    def __init__(self, problems: list[ImportProblem]) -> None:
-        self.problems = problems
-        super().__init__(f"{len(problems)} problem(s) in the import file")
-
-
-class ImportFailed(Exception):
-    """Importing stopped at ``record`` after validation had passed; everything was undone.
-
-    ``leftover_keys`` names data keys that could not be removed from the key store (they belong to
-    no case and identify nobody, but should be deleted by hand).
-    """
-
-    def __init__(self, record: int | None, leftover_keys: list[uuid.UUID]) -> None:
-        self.record = record
-        self.leftover_keys = leftover_keys
-        super().__init__(f"import failed at record {record}")
-
-
-@dataclass(repr=False)
-class RiskAssessmentRow(_Redacted):
-    instrument: str
-    instrument_version: str
-    assessed_on: datetime.date
-    level: str
-    override_level: str
-    override_reason: str
-    own_perception: str
-    notes: str
-    next_review_on: datetime.date | None
-
-
-@dataclass(repr=False)
-class MeasureRow(_Redacted):
-    kind: str
-    starts_on: datetime.date
-    ends_on: datetime.date | None
-    responsible_agency: Agency | None  # None: the importing agency
-    review_on: datetime.date | None
-    notes: str
-
-
-@dataclass(repr=False)
-class IncidentRow(_Redacted):
-    occurred_on: datetime.date
-    forms: list[str]
-    notes: str
-
-
-@dataclass(repr=False)
-class CaseRow(_Redacted):
-    """One validated case of the file, ready for the actions."""
-
-    opened_on: datetime.date
-    status: str
-    closed_on: datetime.date | None
-    person: PersonData
-    classification: Classification
-    summary: str = ""
-    risk_assessments: list[RiskAssessmentRow] = field(default_factory=list)
-    protective_measures: list[MeasureRow] = field(default_factory=list)
-    incidents: list[IncidentRow] = field(default_factory=list)
-
-
-# --- Reading the file --------------------------------------------------------------------------------
-
-
-class _JSONObject(dict[str, Any]):
-    """A JSON object that remembers keys written twice (``json`` silently keeps only the last)."""
-
-    duplicate_keys: list[str]
-
-
-def _object_from_pairs(pairs: list[tuple[str, Any]]) -> _JSONObject:
-    result = _JSONObject()
-    result.duplicate_keys = []
-    for key, value in pairs:
-        if key in result:
-            result.duplicate_keys.append(key)
-        result[key] = value
-    return result
-
-
-def load_import_file(path: Path) -> object:
-    """The parsed JSON of ``path``. Errors give line and column, never the text around them."""
-    try:
-        raw = path.read_bytes()
-    except OSError as error:
-        raise ImportRefused(f"Cannot read {path}: {error.strerror or error}.") from None
-    try:
-        # utf-8-sig: spreadsheet programs on Windows like to start the file with a byte-order mark.
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        raise ImportRefused(
-            f"{path} is not UTF-8 text (first bad byte at offset {error.start}). Save it as UTF-8."
-        ) from None
-    try:
-        return json.loads(text, object_pairs_hook=_object_from_pairs)
-    except json.JSONDecodeError as error:
-        raise ImportRefused(
-            f"{path} is not valid JSON: {error.msg} at line {error.lineno}, column {error.colno}."
-        ) from None
-
+from cases.models import Person, RiskAssessment
+from cases.records import Children, Classification, PersonData
 
 # --- Validation -------------------------------------------------------------------------------------
 
@@ -654,169 +477,3 @@ def format_problems(problems: list[ImportProblem], *, limit: int = MAX_LISTED_PR
     if len(problems) > limit:
         lines.append(f"  ... and {len(problems) - limit} more.")
     return "\n".join(lines)
-
-
-# --- Importing -------------------------------------------------------------------------------------
-
-
-def membership_for_import(username: str, agency_code: str) -> Membership:
-    """The membership the importing user acts in: casework (handläggare, samordnare) in the agency."""
-    agency = Agency.objects.filter(code=agency_code).first()
-    if agency is None:
-        raise ImportRefused(f"No agency has the code {agency_code!r}.")
-    if not agency.is_active:
-        raise ImportRefused(f"Agency {agency_code!r} is not active.")
-    user = User.objects.filter(username=username, is_active=True).first()
-    membership = (
-        Membership.objects.active()
-        .select_related("agency", "user")
-        .filter(user=user, agency=agency, role__in=CASEWORK_ROLES)
-        .first()
-        if user is not None
-        else None
-    )
-    if membership is None:
-        # One message for "no such user" and "not a caseworker there": the answer is the same.
-        raise ImportRefused(
-            f"{username!r} is not an active handläggare or samordnare of {agency_code!r}; imported cases "
-            "are opened in that user's name, so it must be someone who could open them by hand."
-        )
-    return membership
-
-
-@contextmanager
-def _new_data_keys() -> Iterator[list[uuid.UUID]]:
-    """Collects the case ids of data keys this thread stores meanwhile.
-
-    do_open_case commits each key to the key store at once (a case row must never exist without its
-    key), so rolling back the main database leaves them behind. Only this thread's keys are collected:
-    another request opening a case at the same moment must keep its key.
-    """
-    collected: list[uuid.UUID] = []
-    thread = threading.get_ident()
-
-    def collect(sender: type[CaseKey], instance: CaseKey, created: bool, **kwargs: object) -> None:
-        if created and threading.get_ident() == thread:
-            collected.append(instance.case_id)
-
-    post_save.connect(collect, sender=CaseKey, weak=False)
-    try:
-        yield collected
-    finally:
-        post_save.disconnect(collect, sender=CaseKey)
-
-
-def _discard_keys(case_ids: list[uuid.UUID]) -> list[uuid.UUID]:
-    """Delete the keys of cases that do not exist; returns those that could not be deleted.
-
-    A key whose case exists is never touched, and if the main database cannot be asked, no key is
-    deleted: an orphan key identifies nobody, a lost key destroys a case.
-    """
-    if not case_ids:
-        return []
-    try:
-        existing = set(Case.objects.filter(pk__in=case_ids).values_list("pk", flat=True))
-        orphans = [case_id for case_id in case_ids if case_id not in existing]
-        with transaction.atomic(using=KEYSTORE):
-            CaseKey.objects.filter(case_id__in=orphans).delete()
-    except Exception:  # noqa: BLE001 - the caller reports the leftovers; the original error matters more
-        return case_ids
-    return []
-
-
-def _import_one(row: CaseRow, *, acting_user: User, membership: Membership) -> Case:
-    case = do_open_case(
-        acting_user=acting_user,
-        membership=membership,
-        person=row.person,
-        classification=row.classification,
-        opened_on=row.opened_on,
-    )
-    if row.summary:
-        do_save_summary(case, text=row.summary, based_on=0, acting_user=acting_user, membership=membership)
-    for risk in sorted(row.risk_assessments, key=lambda item: item.assessed_on):
-        assessment = RiskAssessment(
-            instrument=risk.instrument,
-            instrument_version=risk.instrument_version,
-            assessed_on=risk.assessed_on,
-            level=risk.level,
-            override_level=risk.override_level,
-            own_perception=risk.own_perception,
-            next_review_on=risk.next_review_on,
-        )
-        do_add_risk_assessment(
-            case,
-            assessment=assessment,
-            override_reason=risk.override_reason,
-            notes=risk.notes,
-            acting_user=acting_user,
-            membership=membership,
-        )
-    for item in row.protective_measures:
-        measure = ProtectiveMeasure(
-            kind=item.kind,
-            starts_on=item.starts_on,
-            ends_on=item.ends_on,
-            responsible_agency=item.responsible_agency or membership.agency,
-            review_on=item.review_on,
-        )
-        do_add_protective_measure(
-            case, measure=measure, notes=item.notes, acting_user=acting_user, membership=membership
-        )
-    for incident in sorted(row.incidents, key=lambda item: item.occurred_on):
-        do_add_incident(
-            case,
-            occurred_on=incident.occurred_on,
-            forms=incident.forms,
-            notes=incident.notes,
-            acting_user=acting_user,
-            membership=membership,
-        )
-    if row.status == CaseStatus.WATCH:
-        do_change_status(case, new_status=CaseStatus.WATCH, acting_user=acting_user, membership=membership)
-    elif row.status == CaseStatus.CLOSED:
-        do_change_status(
-            case,
-            new_status=CaseStatus.CLOSED,
-            on=row.closed_on,
-            acting_user=acting_user,
-            membership=membership,
-        )
-    return case
-
-
-def do_import_cases(rows: list[CaseRow], *, acting_user: User, membership: Membership) -> list[Case]:
-    """Open every validated case in the name of ``acting_user``, all or nothing.
-
-    Runs in one durable transaction (never inside another, whose later rollback this function could not
-    clean up after). On any failure the main database is rolled back and the data keys stored meanwhile
-    are deleted from the key store, then ImportFailed names the record that failed. One "case.import"
-    audit event records the count; each case also gets the audit events of the actions that made it.
-    """
-    record: int | None = None
-    cases: list[Case] = []
-    with _new_data_keys() as new_keys:
-        try:
-            with transaction.atomic(durable=True):
-                for position, row in enumerate(rows, start=1):
-                    record = position
-                    cases.append(_import_one(row, acting_user=acting_user, membership=membership))
-                record = None
-                statuses = {status: 0 for status in CaseStatus.values}
-                for case in cases:
-                    statuses[case.status] += 1
-                record_event(
-                    "case.import",
-                    actor=acting_user,
-                    membership=membership,
-                    object_type="agency",
-                    object_reference=membership.agency.code,
-                    details={"count": len(cases), "statuses": statuses},
-                )
-        except Exception as error:
-            raise ImportFailed(record, _discard_keys(list(new_keys))) from error
-        except BaseException:
-            # Interrupted (Ctrl-C): still leave no keys behind.
-            _discard_keys(list(new_keys))
-            raise
-    return cases
