@@ -16,7 +16,8 @@ import secrets
 import uuid
 
 from django.db import models
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef, Q, Value
+from django.db.models.functions import Concat
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
@@ -56,12 +57,16 @@ class CaseQuerySet(models.QuerySet["Case"]):
             return self.none()
         casework = Membership.objects.active().filter(user=user, role__in=CASEWORK_ROLES)
         owner = Exists(casework.filter(agency=OuterRef("agency")))
+        # The recipient agency's own guardian grant must back the disclosure (group "myndighet:<code>").
+        recipient_grant = CaseGroupObjectPermission.objects.filter(
+            content_object=OuterRef("case"),
+            permission__codename="view_case",
+            group__name=Concat(Value("myndighet:"), OuterRef("recipient__code")),
+        )
         disclosed = Exists(
-            Disclosure.objects.active().filter(case=OuterRef("pk"), recipient__in=casework.values("agency"))
-        ) & Exists(
-            CaseGroupObjectPermission.objects.filter(
-                content_object=OuterRef("pk"), group__user=user, permission__codename="view_case"
-            )
+            Disclosure.objects.active()
+            .filter(case=OuterRef("pk"), recipient__in=casework.values("agency"))
+            .filter(Exists(recipient_grant))
         )
         emergency = Exists(EmergencyAccess.objects.active().filter(case=OuterRef("pk"), user=user))
         return self.filter(owner | disclosed | emergency)

@@ -55,7 +55,7 @@ class CaseAccess:
     @property
     def can_contribute(self) -> bool:
         """The owning agency and disclosed-to agencies write their own contribution; emergency
-        access is read-only."""
+        access is read-only (it now carries a membership, for the audit trail, but never writes)."""
         return self.via in ("owner", "disclosure") and self.membership is not None
 
     def sees(self, category: str) -> bool:
@@ -94,9 +94,12 @@ def case_access(user: User, case: Case) -> CaseAccess | None:
         return CaseAccess(
             case, "disclosure", membership, _visible_categories(case, categories, is_owner=False)
         )
-    if EmergencyAccess.objects.active().filter(case=case, user=user).exists():
+    emergency = EmergencyAccess.objects.active().filter(case=case, user=user).order_by("-started_at").first()
+    if emergency is not None:
+        # Read-only, every category but a protected identity; every one is reviewed by a granskare.
+        acting = next((m for m in memberships if m.agency_id == emergency.agency_id), None)
         return CaseAccess(
-            case, "emergency", None, _visible_categories(case, set(ALL_CATEGORIES), is_owner=False)
+            case, "emergency", acting, _visible_categories(case, set(ALL_CATEGORIES), is_owner=False)
         )
     return None
 
@@ -106,21 +109,23 @@ def disclosed_categories(
 ) -> tuple[Membership, set[str]] | None:
     """Categories disclosed to one of the user's agencies and in force, and also stored as guardian
     grants for that agency's group; both must agree, or nothing is shown."""
-    agency_ids = {membership.agency_id for membership in memberships}
-    active = list(Disclosure.objects.active().filter(case=case, recipient__in=agency_ids))
-    if not active:
-        return None
-    granted = set(ObjectPermissionChecker(user).get_perms(case))
     by_agency: dict[int, set[str]] = {}
-    for disclosure in active:
+    agency_ids = {membership.agency_id for membership in memberships}
+    for disclosure in Disclosure.objects.active().filter(case=case, recipient__in=agency_ids):
         by_agency.setdefault(disclosure.recipient_id, set()).update(disclosure.categories)
-    # A user in two recipient agencies acts through the one that received the most.
-    agency_id, categories = max(by_agency.items(), key=lambda item: len(item[1]))
-    allowed = {category for category in categories if CATEGORY_PERMISSIONS[category] in granted}
-    if "view_case" not in granted:
-        return None
-    membership = next(m for m in memberships if m.agency_id == agency_id)
-    return membership, allowed
+    best: tuple[Membership, set[str]] | None = None
+    for membership in memberships:
+        if membership.agency_id not in by_agency:
+            continue
+        # The grant must be the recipient agency's own, not one held through another of the user's groups.
+        granted = set(ObjectPermissionChecker(agency_group(membership.agency)).get_perms(case))
+        if "view_case" not in granted:
+            continue
+        allowed = {c for c in by_agency[membership.agency_id] if CATEGORY_PERMISSIONS[c] in granted}
+        # A user in two recipient agencies acts through the one that received the most.
+        if best is None or len(allowed) > len(best[1]):
+            best = (membership, allowed)
+    return best
 
 
 def sync_case_permissions(case: Case) -> None:

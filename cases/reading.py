@@ -107,8 +107,9 @@ def read_case(
 ) -> CaseDetail:
     """What the user may see of the case, decrypted, after writing the audit entry that says so.
 
-    The categories come from ``case_access`` here, not from the caller, so no view can forget them:
-    a category that is not disclosed is never even decrypted.
+    The categories come from ``case_access`` here, not from the caller, so no view can forget them.
+    Rows of a category that is not disclosed are never decrypted; the classification is one sealed
+    blob, opened and then cut down to the disclosed parts before it leaves this function.
     """
     access = case_access(user, case)
     if access is None:

@@ -11,6 +11,8 @@ from collections.abc import Iterable
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Case as DbCase
+from django.db.models import Value, When
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -18,7 +20,7 @@ from django.utils.translation import gettext as _
 from access.audit import record_event
 from access.models import CASEWORK_ROLES, Agency, Membership, User
 from cases.actions import CaseActionError
-from cases.choices import DisclosureEnd, InformationCategory, LegalBasis
+from cases.choices import CaseStatus, DisclosureEnd, InformationCategory, LegalBasis
 from cases.crypto import blind_index
 from cases.models import Case, Disclosure, EmergencyAccess, Person
 from cases.permissions import sync_case_permissions
@@ -26,11 +28,11 @@ from cases.vault import CaseVault
 
 
 def consent_refusals(case: Case) -> set[str]:
-    """Agency codes the person has said must never receive anything (from every consent given)."""
+    """Agency codes the person has said must never receive anything, from the consents in force (a new
+    consent with a different list replaces a withdrawn one)."""
     refused: set[str] = set()
-    for codes in case.disclosures.filter(legal_basis=LegalBasis.CONSENT).values_list(
-        "never_disclose_to", flat=True
-    ):
+    consents = case.disclosures.active().filter(legal_basis=LegalBasis.CONSENT)
+    for codes in consents.values_list("never_disclose_to", flat=True):
         refused.update(codes)
     return refused
 
@@ -53,7 +55,11 @@ def do_disclose_case(
     date and respects the person's "never disclose to" list."""
     categories = sorted(set(categories))
     never = sorted(set(never_disclose_to))
-    if membership.agency_id != case.agency_id or membership.role not in CASEWORK_ROLES:
+    if (
+        membership.user_id != acting_user.pk
+        or membership.agency_id != case.agency_id
+        or membership.role not in CASEWORK_ROLES
+    ):
         raise CaseActionError(
             _("Bara den ägande myndighetens handläggare och samordnare kan lämna ut ärendet.")
         )
@@ -117,8 +123,16 @@ def do_end_disclosure(
     request: HttpRequest | None = None,
 ) -> None:
     """Revoke a disclosure, or record that the consent behind it was withdrawn: access ends at once."""
+    # Locked, so two people ending the same disclosure at once cannot both record it.
+    disclosure = (
+        Disclosure.objects.select_for_update().select_related("case", "recipient").get(pk=disclosure.pk)
+    )
     case = disclosure.case
-    if membership.agency_id != case.agency_id:
+    if (
+        membership.user_id != acting_user.pk
+        or membership.agency_id != case.agency_id
+        or membership.role not in CASEWORK_ROLES
+    ):
         raise CaseActionError(_("Bara den ägande myndigheten kan återkalla ett utlämnande."))
     if disclosure.ended_at is not None:
         raise CaseActionError(_("Utlämnandet är redan avslutat."))
@@ -151,9 +165,12 @@ def expire_disclosures(today: datetime.date | None = None) -> int:
     count = 0
     for disclosure in expired:
         with transaction.atomic():
-            Disclosure.objects.filter(pk=disclosure.pk).update(
+            # Only if still open: a revocation or an overlapping run may have ended it meanwhile.
+            ended = Disclosure.objects.filter(pk=disclosure.pk, ended_at__isnull=True).update(
                 ended_at=timezone.now(), end_kind=DisclosureEnd.EXPIRED
             )
+            if not ended:
+                continue
             sync_case_permissions(disclosure.case)
             record_event(
                 "case.disclosure.expired",
@@ -164,6 +181,10 @@ def expire_disclosures(today: datetime.date | None = None) -> int:
             )
         count += 1
     return count
+
+
+def _closed_last() -> DbCase:
+    return DbCase(When(case__status=CaseStatus.CLOSED, then=Value(1)), default=Value(0))
 
 
 def find_for_emergency(*, reference: str = "", identity_number: str = "") -> Case | None:
@@ -178,7 +199,8 @@ def find_for_emergency(*, reference: str = "", identity_number: str = "") -> Cas
         person = (
             Person.objects.select_related("case", "case__agency")
             .filter(identity_index=blind_index(identity_number))
-            .order_by("-case__opened_on")
+            # An open case before a closed one, then the newest.
+            .order_by(_closed_last(), "-case__opened_on")
             .first()
         )
         return person.case if person else None
@@ -231,6 +253,10 @@ def do_review_emergency_access(
 
     if membership.role != Role.GRANSKARE or membership.user_id != acting_user.pk:
         raise CaseActionError(_("Bara granskare kan granska nödåtkomster."))
+    # Locked, so two reviews of the same access cannot both be recorded.
+    access = EmergencyAccess.objects.select_for_update().select_related("case").get(pk=access.pk)
+    if access.user_id == acting_user.pk:
+        raise CaseActionError(_("Ingen kan granska sin egen nödåtkomst."))
     if access.reviewed_at is not None:
         raise CaseActionError(_("Nödåtkomsten är redan granskad."))
     if not comment.strip():

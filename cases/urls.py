@@ -6,20 +6,39 @@ from cases import views
 
 app_name = "cases"
 
-# Only the opaque reference ever appears in these URLs: never a name or a number.
+# Only opaque references and UUIDs ever appear in these URLs: never a name or a number. Mounted at the
+# site root (coordination/urls.py) because the granskare's review queue lives outside /arenden/.
 urlpatterns = [
-    path("", views.case_list, name="list"),
-    path("sok/", views.search, name="search"),
-    path("nytt/", views.case_create, name="create"),
-    path("<str:reference>/", views.case_detail, name="detail"),
-    path("<str:reference>/person/", views.person_edit, name="person"),
-    path("<str:reference>/klassificering/", views.classification_edit, name="classification"),
-    path("<str:reference>/riskbedomningar/ny/", views.risk_assessment_add, name="risk_assessment_add"),
-    path("<str:reference>/skyddsinsatser/ny/", views.protective_measure_add, name="protective_measure_add"),
-    path("<str:reference>/handelser/ny/", views.incident_add, name="incident_add"),
-    path("<str:reference>/sammanfattning/", views.summary_edit, name="summary"),
-    path("<str:reference>/sammanfattning/historik/", views.summary_history, name="summary_history"),
-    path("<str:reference>/bidrag/", views.contribution_edit, name="contribution"),
-    path("<str:reference>/status/", views.status_change, name="status"),
-    path("<str:reference>/bevarandebeslut/", views.legal_hold_change, name="legal_hold"),
+    path("arenden/", views.case_list, name="list"),
+    path("arenden/sok/", views.search, name="search"),
+    path("arenden/nytt/", views.case_create, name="create"),
+    # Before <reference>/, which would otherwise take "nodatkomst" for a reference.
+    path("arenden/nodatkomst/", views.emergency_search, name="emergency_search"),
+    path("arenden/nodatkomst/begar/", views.emergency_request, name="emergency_request"),
+    path("arenden/<str:reference>/", views.case_detail, name="detail"),
+    path("arenden/<str:reference>/person/", views.person_edit, name="person"),
+    path("arenden/<str:reference>/klassificering/", views.classification_edit, name="classification"),
+    path(
+        "arenden/<str:reference>/riskbedomningar/ny/", views.risk_assessment_add, name="risk_assessment_add"
+    ),
+    path(
+        "arenden/<str:reference>/skyddsinsatser/ny/",
+        views.protective_measure_add,
+        name="protective_measure_add",
+    ),
+    path("arenden/<str:reference>/handelser/ny/", views.incident_add, name="incident_add"),
+    path("arenden/<str:reference>/sammanfattning/", views.summary_edit, name="summary"),
+    path("arenden/<str:reference>/sammanfattning/historik/", views.summary_history, name="summary_history"),
+    path("arenden/<str:reference>/bidrag/", views.contribution_edit, name="contribution"),
+    path("arenden/<str:reference>/status/", views.status_change, name="status"),
+    path("arenden/<str:reference>/bevarandebeslut/", views.legal_hold_change, name="legal_hold"),
+    path("arenden/<str:reference>/utlamnanden/", views.disclosures, name="disclosures"),
+    path("arenden/<str:reference>/utlamnanden/nytt/", views.disclose, name="disclose"),
+    path(
+        "arenden/<str:reference>/utlamnanden/<uuid:disclosure_id>/avsluta/",
+        views.end_disclosure,
+        name="end_disclosure",
+    ),
+    path("granskning/nodatkomster/", views.emergency_reviews, name="emergency_reviews"),
+    path("granskning/nodatkomster/<uuid:access_id>/", views.emergency_review, name="emergency_review"),
 ]

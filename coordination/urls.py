@@ -23,7 +23,8 @@ admin.site.site_title = "Skyddsnät"
 urlpatterns = [
     path("", views.start, name="start"),
     path("konto/", include("access.urls")),
-    path("arenden/", include("cases.urls")),
+    # Case pages under /arenden/, and the review of emergency access under /granskning/.
+    path("", include("cases.urls")),
     path("sprak/", public_view(set_language), name="set_language"),
     path("admin/", admin.site.urls),
 ]

@@ -7,6 +7,7 @@ import binascii
 import re
 
 from django.urls import reverse
+from django_otp.plugins.otp_totp.models import TOTPDevice
 from playwright.sync_api import Page, expect
 
 from access import demo
@@ -84,3 +85,75 @@ def open_new_case(page: Page, *, name: str, number: str) -> str:
     match = CASE_PATH.match(page.url)
     assert match is not None
     return match.group(1)
+
+
+def log_out(page: Page) -> None:
+    page.get_by_role("button", name="Logga ut").click()
+    expect(page).to_have_url(at_path(LOGIN))
+
+
+def forget_used_codes(username: str) -> None:
+    """As if the authenticator app had moved on to a new code: django-otp refuses a code that was
+    already used, and a test logs the same demo user in twice within one 30-second step."""
+    TOTPDevice.objects.filter(user__username=username).update(last_t=-1)
+
+
+def switch_user(page: Page, username: str) -> None:
+    """Log out whoever is logged in and log in as ``username``."""
+    log_out(page)
+    forget_used_codes(username)
+    log_in(page, username)
+
+
+def status_of(page: Page, path: str) -> int:
+    """The status the server answers ``path`` with, in the page's session, without navigating there
+    (an error page would count as a console error)."""
+    return page.request.get(path).status
+
+
+def disclose_case(
+    page: Page, reference: str, *, recipient: str, basis: str, categories: list[str], justification: str
+) -> None:
+    """From the case page, through the disclosure form, ending on the case's disclosure history."""
+    page.goto(f"/arenden/{reference}/")
+    page.get_by_role("link", name="Lämna ut ärendet").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Lämna ut ärendet")
+    page.get_by_label("Mottagare:", exact=True).select_option(label=recipient)
+    page.get_by_role("radio", name=basis).check()
+    for category in categories:
+        page.get_by_role("checkbox", name=category, exact=True).check()
+    page.get_by_label("Motivering").fill(justification)
+    page.get_by_role("button", name="Lämna ut", exact=True).click()
+    expect(page).to_have_url(at_path(f"/arenden/{reference}/utlamnanden/"))
+
+
+def revoke_disclosure(page: Page, reference: str, *, recipient: str) -> None:
+    """From the disclosure history, through the confirmation, ending back on the history."""
+    page.goto(f"/arenden/{reference}/utlamnanden/")
+    page.get_by_role("link", name=f"Avsluta utlämnandet till {recipient}").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(f"Avsluta utlämnandet till {recipient}?")
+    page.get_by_role("radio", name="Vi återkallar utlämnandet").check()
+    page.get_by_role("button", name="Avsluta utlämnandet").click()
+    expect(page).to_have_url(at_path(f"/arenden/{reference}/utlamnanden/"))
+
+
+def find_for_emergency_access(page: Page, reference: str) -> None:
+    """From the case list, by exact reference, ending on the page that asks for the reason."""
+    page.get_by_role("navigation", name="Huvudmeny").get_by_role("link", name="Ärenden").click()
+    page.get_by_role("link", name="Nödåtkomst").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Nödåtkomst")
+    page.get_by_label("Ärendereferens").fill(reference)
+    page.get_by_role("button", name="Sök ärende för nödåtkomst").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Begär nödåtkomst")
+
+
+def give_emergency_reason(page: Page, reference: str, *, reason: str) -> None:
+    """On the page that asks for the reason, ending on the case page."""
+    page.get_by_label("Skäl till nödåtkomsten").fill(reason)
+    page.get_by_role("button", name="Begär nödåtkomst").click()
+    expect(page).to_have_url(at_path(f"/arenden/{reference}/"))
+
+
+def request_emergency_access(page: Page, reference: str, *, reason: str) -> None:
+    find_for_emergency_access(page, reference)
+    give_emergency_reason(page, reference, reason=reason)

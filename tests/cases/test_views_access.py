@@ -49,6 +49,8 @@ CASE_PAGES = [
     Page("contribution"),
     Page("status", "post", (("status", "bevakning"),)),
     Page("legal_hold", "post", (("hold", "ja"),)),
+    Page("disclosures"),
+    Page("disclose"),
 ]
 GENERAL_PAGES = [
     Page("list", takes_reference=False),

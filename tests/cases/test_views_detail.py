@@ -33,6 +33,8 @@ CASE_PAGES = [
     "summary",
     "summary_history",
     "contribution",
+    "disclosures",
+    "disclose",
 ]
 
 

@@ -1,12 +1,6 @@
-"""The case pages: access → action → response.
-
-Every case is fetched through cases.policy.access_case (404 for "missing" and "not yours" alike) and
-every list is scoped by Case.objects.visible_to. Contents are shown only through the audited reads of
-cases.reading, and changed only through the actions of cases.actions.
-
-URLs carry the opaque reference and nothing else: the search by personnummer is a POST, and no
-message, redirect or log line names a person or a number.
-"""
+"""Changing a case: every view here goes through ``access_for_writing`` (the owning agency's
+caseworkers; 403 for a disclosed-to agency or an emergency reader) except the contribution, which a
+recipient agency writes for itself. Changes go through the actions of cases.actions only."""
 
 from __future__ import annotations
 
@@ -16,17 +10,14 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
-from django.db import transaction
-from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.http import Http404, HttpResponse
+from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
-from access.audit import record_event
-from access.models import Membership, User
+from access.models import Membership
 from cases.actions import (
     CaseActionError,
     StaleVersionError,
@@ -41,150 +32,23 @@ from cases.actions import (
     do_update_classification,
     do_update_person,
 )
-from cases.choices import STATUS_TRANSITIONS, CaseFlag, CaseStatus
-from cases.crypto import blind_index
+from cases.choices import CaseStatus
 from cases.forms import (
     ClassificationForm,
-    IdentitySearchForm,
     IncidentForm,
     LegalHoldForm,
     OwningAgencyForm,
     PersonForm,
     ProtectiveMeasureForm,
-    ReferenceSearchForm,
     RiskAssessmentForm,
     StatusForm,
     VersionedTextForm,
 )
 from cases.models import Case
-from cases.policy import access_case, acting_membership, casework_memberships
-from cases.reading import CaseDetail, Contribution, read_case, read_summary_history
+from cases.policy import access_case_with_rights, casework_memberships
+from cases.reading import CaseDetail
 from cases.records import Paragraph, _Redacted
-
-PAGE_SIZE = 25
-FORM_METHODS = ["GET", "POST"]
-
-
-class AuthenticatedRequest(HttpRequest):
-    # For the type checker: LoginRequiredMiddleware lets no anonymous request reach these views.
-    user: User
-
-
-def _require_casework(request: AuthenticatedRequest) -> None:
-    """Managers, auditors and administrators never see cases: for them the case pages do not exist."""
-    if not casework_memberships(request.user):
-        raise Http404
-
-
-def _access_for_writing(request: AuthenticatedRequest, reference: str) -> tuple[Case, Membership]:
-    case = access_case(request.user, reference, for_write=True)
-    membership = acting_membership(request.user, case)
-    if membership is None:  # access_case(for_write=True) refuses this already; the type checker can't know
-        raise PermissionDenied
-    return case, membership
-
-
-def _read(request: AuthenticatedRequest, case: Case, membership: Membership | None) -> CaseDetail:
-    return read_case(case, user=request.user, membership=membership, request=request)
-
-
-def _to_detail(case: Case) -> HttpResponse:
-    return redirect("cases:detail", reference=case.reference)
-
-
-# --- Lists and search -------------------------------------------------------------------------------
-
-
-@require_GET
-@never_cache
-def case_list(request: AuthenticatedRequest) -> HttpResponse:
-    """The user's cases, without names (a name needs an audited read). ``?referens=`` opens one case:
-    a reference is no personal data, and one the user may not see is "not found" like any other."""
-    _require_casework(request)
-    reference_form = ReferenceSearchForm(request.GET if "referens" in request.GET else None)
-    not_found = False
-    if reference_form.is_valid():
-        try:
-            return _to_detail(access_case(request.user, reference_form.cleaned_data["referens"]))
-        except Http404:
-            not_found = True
-    cases = (
-        Case.objects.visible_to(request.user)
-        .select_related("agency", "responsible", "person")
-        .order_by("-last_entry_on", "reference")
-    )
-    page = Paginator(cases, PAGE_SIZE).get_page(request.GET.get("sida"))
-    context = {
-        "page": page,
-        "reference_form": reference_form,
-        "identity_form": IdentitySearchForm(),
-        "not_found": not_found,
-    }
-    return render(request, "cases/list.html", context)
-
-
-@transaction.atomic
-def _find_by_identity(request: AuthenticatedRequest, normalised: str, kind: str) -> list[Case]:
-    """Only among the cases the user may already see; the audit entry records the count, not the number."""
-    hits = list(
-        Case.objects.visible_to(request.user)
-        .filter(person__identity_index=blind_index(normalised))
-        .select_related("agency", "responsible", "person")
-        .order_by("-last_entry_on", "reference")
-    )
-    record_event(
-        "case.search", actor=request.user, request=request, details={"hits": len(hits), "kind": kind}
-    )
-    return hits
-
-
-@require_POST
-@sensitive_post_parameters()
-@never_cache
-def search(request: AuthenticatedRequest) -> HttpResponse:
-    _require_casework(request)
-    form = IdentitySearchForm(request.POST)
-    hits: list[Case] | None = None
-    if form.is_valid():
-        kind = form.cleaned_data["kind"]
-        hits = _find_by_identity(request, form.cleaned_data["normalised"], kind)
-        # A fresh form: the number is not echoed back into the page, which the browser may keep.
-        form = IdentitySearchForm(initial={"kind": kind})
-    context = {"identity_form": form, "reference_form": ReferenceSearchForm(), "hits": hits}
-    return render(request, "cases/search.html", context)
-
-
-# --- One case ---------------------------------------------------------------------------------------
-
-
-@require_GET
-@never_cache
-def case_detail(request: AuthenticatedRequest, reference: str) -> HttpResponse:
-    case = access_case(request.user, reference)
-    membership = acting_membership(request.user, case)
-    detail = _read(request, case, membership)
-    own_contribution = _own_contribution(detail, membership)
-    transitions = [status for status in CaseStatus if status in STATUS_TRANSITIONS[case.status]]
-    flags = [flag for flag in CaseFlag.values if flag in detail.classification.effective_flags()]
-    context = {
-        "case": case,
-        "detail": detail,
-        "can_write": membership is not None,
-        "membership": membership,
-        "own_contribution": own_contribution,
-        "transitions": transitions,
-        "flags": flags,
-    }
-    return render(request, "cases/detail.html", context)
-
-
-@require_GET
-@never_cache
-def summary_history(request: AuthenticatedRequest, reference: str) -> HttpResponse:
-    case = access_case(request.user, reference)
-    membership = acting_membership(request.user, case)
-    history = read_summary_history(case, user=request.user, membership=membership, request=request)
-    return render(request, "cases/summary_history.html", {"case": case, "history": history})
+from cases.views.common import FORM_METHODS, AuthenticatedRequest, access_for_writing, read, to_detail
 
 
 @require_http_methods(FORM_METHODS)
@@ -213,7 +77,7 @@ def case_create(request: AuthenticatedRequest) -> HttpResponse:
             person_form.add_error(None, str(error))
         else:
             messages.success(request, _("Ärendet %(reference)s är öppnat.") % {"reference": case.reference})
-            return _to_detail(case)
+            return to_detail(case)
     context = {
         "agency_form": agency_form,
         "person_form": person_form,
@@ -232,7 +96,7 @@ def _edit_page(request: AuthenticatedRequest, case: Case, form: Any, title: str,
 @sensitive_post_parameters()
 @never_cache
 def person_edit(request: AuthenticatedRequest, reference: str) -> HttpResponse:
-    case, membership = _access_for_writing(request, reference)
+    case, membership = access_for_writing(request, reference)
     if request.method == "POST":
         form = PersonForm(request.POST)
         if form.is_valid():
@@ -248,9 +112,9 @@ def person_edit(request: AuthenticatedRequest, reference: str) -> HttpResponse:
                 form.add_error(None, str(error))
             else:
                 messages.success(request, _("Personuppgifterna är sparade."))
-                return _to_detail(case)
+                return to_detail(case)
     else:
-        form = PersonForm(initial=PersonForm.initial_from(_read(request, case, membership).person))
+        form = PersonForm(initial=PersonForm.initial_from(read(request, case, membership).person))
     return _edit_page(request, case, form, _("Ändra personuppgifter"), _("Spara personuppgifter"))
 
 
@@ -258,7 +122,7 @@ def person_edit(request: AuthenticatedRequest, reference: str) -> HttpResponse:
 @sensitive_post_parameters()
 @never_cache
 def classification_edit(request: AuthenticatedRequest, reference: str) -> HttpResponse:
-    case, membership = _access_for_writing(request, reference)
+    case, membership = access_for_writing(request, reference)
     if request.method == "POST":
         form = ClassificationForm(request.POST)
         if form.is_valid():
@@ -274,9 +138,9 @@ def classification_edit(request: AuthenticatedRequest, reference: str) -> HttpRe
                 form.add_error(None, str(error))
             else:
                 messages.success(request, _("Klassificeringen är sparad."))
-                return _to_detail(case)
+                return to_detail(case)
     else:
-        classification = _read(request, case, membership).classification
+        classification = read(request, case, membership).classification
         form = ClassificationForm(initial=ClassificationForm.initial_from(classification))
     return _edit_page(request, case, form, _("Ändra klassificering"), _("Spara klassificering"))
 
@@ -285,7 +149,7 @@ def classification_edit(request: AuthenticatedRequest, reference: str) -> HttpRe
 @sensitive_post_parameters()
 @never_cache
 def risk_assessment_add(request: AuthenticatedRequest, reference: str) -> HttpResponse:
-    case, membership = _access_for_writing(request, reference)
+    case, membership = access_for_writing(request, reference)
     form = RiskAssessmentForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -302,7 +166,7 @@ def risk_assessment_add(request: AuthenticatedRequest, reference: str) -> HttpRe
             form.add_error(None, str(error))
         else:
             messages.success(request, _("Riskbedömningen är sparad."))
-            return _to_detail(case)
+            return to_detail(case)
     return _edit_page(request, case, form, _("Ny riskbedömning"), _("Spara riskbedömning"))
 
 
@@ -310,7 +174,7 @@ def risk_assessment_add(request: AuthenticatedRequest, reference: str) -> HttpRe
 @sensitive_post_parameters()
 @never_cache
 def protective_measure_add(request: AuthenticatedRequest, reference: str) -> HttpResponse:
-    case, membership = _access_for_writing(request, reference)
+    case, membership = access_for_writing(request, reference)
     form = ProtectiveMeasureForm(request.POST or None, initial={"responsible_agency": membership.agency_id})
     if request.method == "POST" and form.is_valid():
         try:
@@ -326,7 +190,7 @@ def protective_measure_add(request: AuthenticatedRequest, reference: str) -> Htt
             form.add_error(None, str(error))
         else:
             messages.success(request, _("Skyddsinsatsen är sparad."))
-            return _to_detail(case)
+            return to_detail(case)
     return _edit_page(request, case, form, _("Ny skyddsinsats"), _("Spara skyddsinsats"))
 
 
@@ -334,7 +198,7 @@ def protective_measure_add(request: AuthenticatedRequest, reference: str) -> Htt
 @sensitive_post_parameters()
 @never_cache
 def incident_add(request: AuthenticatedRequest, reference: str) -> HttpResponse:
-    case, membership = _access_for_writing(request, reference)
+    case, membership = access_for_writing(request, reference)
     form = IncidentForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -351,7 +215,7 @@ def incident_add(request: AuthenticatedRequest, reference: str) -> HttpResponse:
             form.add_error(None, str(error))
         else:
             messages.success(request, _("Händelsen är sparad."))
-            return _to_detail(case)
+            return to_detail(case)
     return _edit_page(request, case, form, _("Ny händelse"), _("Spara händelse"))
 
 
@@ -366,12 +230,6 @@ class _Version(_Redacted):
     @property
     def text(self) -> str:
         return "\n\n".join(paragraph.text for paragraph in self.paragraphs)
-
-
-def _own_contribution(detail: CaseDetail, membership: Membership | None) -> Contribution | None:
-    if membership is None:
-        return None
-    return next((item for item in detail.contributions if item.agency.pk == membership.agency_id), None)
 
 
 def _edit_versioned_text(
@@ -395,16 +253,16 @@ def _edit_versioned_text(
             try:
                 number = save(form.cleaned_data["text"], form.cleaned_data["based_on"])
             except StaleVersionError as error:
-                newer = current(_read(request, case, membership))
+                newer = current(read(request, case, membership))
                 form = form.rebased(newer.number)
                 form.add_error(None, str(error))
             except CaseActionError as error:
                 form.add_error(None, str(error))
             else:
                 messages.success(request, saved_message % {"number": number})
-                return _to_detail(case)
+                return to_detail(case)
     else:
-        version = current(_read(request, case, membership))
+        version = current(read(request, case, membership))
         form = VersionedTextForm(initial={"text": version.text, "based_on": version.number}, label=label)
     return render(
         request, "cases/text_form.html", {"case": case, "form": form, "title": title, "newer": newer}
@@ -415,7 +273,7 @@ def _edit_versioned_text(
 @sensitive_post_parameters()
 @never_cache
 def summary_edit(request: AuthenticatedRequest, reference: str) -> HttpResponse:
-    case, membership = _access_for_writing(request, reference)
+    case, membership = access_for_writing(request, reference)
 
     def save(text: str, based_on: int) -> int:
         return do_save_summary(
@@ -443,11 +301,17 @@ def summary_edit(request: AuthenticatedRequest, reference: str) -> HttpResponse:
 @sensitive_post_parameters()
 @never_cache
 def contribution_edit(request: AuthenticatedRequest, reference: str) -> HttpResponse:
-    case, membership = _access_for_writing(request, reference)
+    """The acting agency's own contribution: the owning agency's, or a disclosed-to agency's own (it
+    writes nothing else). An emergency reader only reads."""
+    access = access_case_with_rights(request.user, reference)
+    membership = access.membership
+    if not access.can_contribute or membership is None:
+        raise PermissionDenied
+    case = access.case
     agency = membership.agency
 
     def current(detail: CaseDetail) -> _Version:
-        own = _own_contribution(detail, membership)
+        own = next((item for item in detail.contributions if item.agency.pk == agency.pk), None)
         if own is None:
             return _Version(0, [])
         return _Version(own.number, [Paragraph(agency.code, agency.name, own.text)] if own.text else [])
@@ -479,11 +343,11 @@ def contribution_edit(request: AuthenticatedRequest, reference: str) -> HttpResp
 
 @require_POST
 def status_change(request: AuthenticatedRequest, reference: str) -> HttpResponse:
-    case, membership = _access_for_writing(request, reference)
+    case, membership = access_for_writing(request, reference)
     form = StatusForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("Välj en av de statusar som erbjuds."))
-        return _to_detail(case)
+        return to_detail(case)
     new_status = form.cleaned_data["status"]
     try:
         do_change_status(
@@ -495,16 +359,16 @@ def status_change(request: AuthenticatedRequest, reference: str) -> HttpResponse
         messages.success(
             request, _("Ärendet har nu status %(status)s.") % {"status": CaseStatus(new_status).label}
         )
-    return _to_detail(case)
+    return to_detail(case)
 
 
 @require_POST
 def legal_hold_change(request: AuthenticatedRequest, reference: str) -> HttpResponse:
-    case, membership = _access_for_writing(request, reference)
+    case, membership = access_for_writing(request, reference)
     form = LegalHoldForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("Ange om ärendet ska ha bevarandebeslut eller inte."))
-        return _to_detail(case)
+        return to_detail(case)
     hold = form.cleaned_data["hold"]
     try:
         do_set_legal_hold(case, acting_user=request.user, membership=membership, hold=hold, request=request)
@@ -515,4 +379,4 @@ def legal_hold_change(request: AuthenticatedRequest, reference: str) -> HttpResp
             messages.success(request, _("Ärendet har bevarandebeslut och gallras inte."))
         else:
             messages.success(request, _("Bevarandebeslutet är upphävt."))
-    return _to_detail(case)
+    return to_detail(case)
