@@ -195,14 +195,18 @@ class ClassificationForm(forms.Form):
             self.add_error("child_count", _("Ange hur många barn det gäller."))
         report_date = cleaned.get("report_date")
         if report_date and not cleaned.get("report_made"):
-            self.add_error("report_date", _("Ett datum för orosanmälan kräver att orosanmälan är gjord."))
+            self.add_error(
+                "report_date", _("Datum för orosanmälan kan bara anges när en orosanmälan är gjord.")
+            )
         if report_date and report_date > _today():
             self.add_error("report_date", FUTURE_DATE)
         contexts = cleaned.get("contexts")
         if cleaned.get("honour_subtypes") and contexts is not None and ViolenceContext.HONOUR not in contexts:
             self.add_error(
                 "honour_subtypes",
-                _("Formerna av hedersrelaterat våld kräver sammanhanget hedersrelaterat våld och förtryck."),
+                _(
+                    "Former av hedersrelaterat våld och förtryck kan bara väljas när sammanhanget är hedersrelaterat våld och förtryck."
+                ),
             )
         return cleaned
 

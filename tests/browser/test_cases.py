@@ -49,7 +49,7 @@ def test_a_caseworker_opens_a_case_finds_it_and_writes_the_summary(
     page.get_by_role("link", name=reference, exact=True).click()
     expect(page.get_by_role("heading", level=1)).to_have_text(f"Ärende {reference}")
 
-    page.get_by_role("link", name="Redigera sammanfattningen").click()
+    page.get_by_role("link", name="Ändra sammanfattningen").click()
     page.get_by_label("Sammanfattning").fill(
         "Kvinnan har sökt stöd efter upprepat våld från tidigare partner.\n\n"
         "Kontaktförbud är sökt; säkerhetsplan upprättad med kvinnojouren."

@@ -107,7 +107,7 @@ def test_a_shelter_caseworker_breaks_the_glass_and_the_granskare_reviews_it(
     expect(page.get_by_role("region", name="Skyddsinsatser")).to_contain_text("Kontaktförbud")
     for link in (
         "Ändra personuppgifter",
-        "Redigera sammanfattningen",
+        "Ändra sammanfattningen",
         "Ny händelse",
         "Skriv er myndighets bidrag",
     ):

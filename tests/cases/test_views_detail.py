@@ -191,7 +191,7 @@ def test_summary_paragraphs_name_their_agency_and_contributions_are_shown_per_ag
     assert "Första stycket." in body
     assert "Vårt bidrag." in body
     assert "Version 1, sparad" in body
-    assert "Redigera er myndighets bidrag" in body
+    assert "Ändra er myndighets bidrag" in body
 
 
 def test_status_buttons_offer_only_the_allowed_transitions(

@@ -202,7 +202,7 @@ def test_a_stated_reason_opens_the_case_read_only_with_a_red_banner(
     assert "ZZSUMMARY-text" in body
     for link in (
         "Ändra personuppgifter",
-        "Redigera sammanfattningen",
+        "Ändra sammanfattningen",
         "Skriv er myndighets bidrag",
         "Ny händelse",
     ):

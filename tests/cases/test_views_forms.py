@@ -144,7 +144,7 @@ def test_without_a_number_the_birth_year_comes_from_its_field(
         ({"identity_number": ""}, "Skriv numret, eller välj ”Saknas” som typ av nummer."),
         ({"contexts": None}, "Välj minst ett sammanhang."),
         ({"child_count": "0"}, "Ange hur många barn det gäller."),
-        ({"report_made": None}, "Ett datum för orosanmälan kräver att orosanmälan är gjord."),
+        ({"report_made": None}, "Datum för orosanmälan kan bara anges när en orosanmälan är gjord."),
         ({"report_date": TOMORROW}, "Datumet kan inte ligga i framtiden."),
         ({"honour_subtypes": ["barnaktenskap"]}, "kräver sammanhanget hedersrelaterat våld och förtryck"),
         ({"name": ""}, "Detta fält måste fyllas i."),

@@ -555,7 +555,7 @@ def test_a_disclosed_reader_gets_no_change_links_but_may_write_its_own_contribut
     for link in (
         "Ändra personuppgifter",
         "Ändra klassificering",
-        "Redigera sammanfattningen",
+        "Ändra sammanfattningen",
         "Ny riskbedömning",
         "Ny skyddsinsats",
         "Ny händelse",
