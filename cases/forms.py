@@ -205,7 +205,8 @@ class ClassificationForm(forms.Form):
             self.add_error(
                 "honour_subtypes",
                 _(
-                    "Former av hedersrelaterat våld och förtryck kan bara väljas när sammanhanget är hedersrelaterat våld och förtryck."
+                    "Former av hedersrelaterat våld och förtryck kan bara väljas när sammanhanget är "
+                    "hedersrelaterat våld och förtryck."
                 ),
             )
         return cleaned

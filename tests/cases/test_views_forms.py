@@ -146,7 +146,7 @@ def test_without_a_number_the_birth_year_comes_from_its_field(
         ({"child_count": "0"}, "Ange hur många barn det gäller."),
         ({"report_made": None}, "Datum för orosanmälan kan bara anges när en orosanmälan är gjord."),
         ({"report_date": TOMORROW}, "Datumet kan inte ligga i framtiden."),
-        ({"honour_subtypes": ["barnaktenskap"]}, "kräver sammanhanget hedersrelaterat våld och förtryck"),
+        ({"honour_subtypes": ["barnaktenskap"]}, "kan bara väljas när sammanhanget är hedersrelaterat"),
         ({"name": ""}, "Detta fält måste fyllas i."),
     ],
 )
