@@ -80,7 +80,9 @@ def do_disclose_case(
         if recipient.code in consent_refusals(case) | set(never):
             raise CaseActionError(_("Personen har sagt nej till att uppgifter lämnas till den myndigheten."))
     elif never:
-        raise CaseActionError(_("En lista över myndigheter som aldrig får uppgifter hör till ett samtycke."))
+        raise CaseActionError(
+            _("En lista över myndigheter som aldrig får uppgifter hör bara till ett samtycke.")
+        )
     if valid_until is not None and valid_until < today:
         raise CaseActionError(_("Slutdatumet har redan passerat."))
     disclosure = Disclosure(
@@ -133,7 +135,9 @@ def do_end_disclosure(
         or membership.agency_id != case.agency_id
         or membership.role not in CASEWORK_ROLES
     ):
-        raise CaseActionError(_("Bara den ägande myndigheten kan återkalla ett utlämnande."))
+        raise CaseActionError(
+            _("Bara den ägande myndighetens handläggare och samordnare kan återkalla ett utlämnande.")
+        )
     if disclosure.ended_at is not None:
         raise CaseActionError(_("Utlämnandet är redan avslutat."))
     if kind == DisclosureEnd.CONSENT_WITHDRAWN and disclosure.legal_basis != LegalBasis.CONSENT:

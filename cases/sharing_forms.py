@@ -27,8 +27,8 @@ BASIS_EXPLANATIONS: dict[str, Promise] = {
         "Samtycket gäller till ett slutdatum och kan återkallas när som helst."
     ),
     LegalBasis.POLICE_SERIOUS_VIOLENCE: _(
-        "Uppgifter till polisen när det behövs för att förhindra att någon utsätts för allvarligt våld, "
-        "till exempel av en närstående."
+        "Uppgifter till polisen om brott mot en närstående eller tidigare närstående, när det behövs "
+        "för att förhindra att personen på nytt utsätts för allvarligt våld. Pröva varje gång."
     ),
     LegalBasis.CRIME_AGAINST_CHILD: _(
         "Uppgifter till polis eller åklagare vid misstanke om brott mot någon som inte har fyllt 18 år, "
@@ -36,7 +36,7 @@ BASIS_EXPLANATIONS: dict[str, Promise] = {
     ),
     LegalBasis.DUTY_TO_REPORT: _(
         "När en lag eller förordning kräver att uppgiften lämnas, till exempel en orosanmälan om ett "
-        "barn enligt 14 kap. 1 § socialtjänstlagen."
+        "barn enligt socialtjänstlagen."
     ),
     LegalBasis.NECESSARY: _(
         "När utlämnandet är nödvändigt för att er egen myndighet ska kunna fullgöra sin verksamhet. "
