@@ -264,7 +264,7 @@ def test_the_form_explains_every_legal_basis_and_offers_only_other_active_agenci
     assert status == 200
     for explanation in (
         "Personen har själv samtyckt",
-        "Uppgifter till polisen när det behövs för att förhindra",
+        "Uppgifter till polisen om brott mot en närstående",
         "misstanke om brott mot någon som inte har fyllt 18 år",
         "14 kap. 1 § socialtjänstlagen",
         "nödvändigt för att er egen myndighet",
