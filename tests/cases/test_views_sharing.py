@@ -266,7 +266,7 @@ def test_the_form_explains_every_legal_basis_and_offers_only_other_active_agenci
         "Personen har själv samtyckt",
         "Uppgifter till polisen om brott mot en närstående",
         "misstanke om brott mot någon som inte har fyllt 18 år",
-        "14 kap. 1 § socialtjänstlagen",
+        "orosanmälan om ett barn enligt socialtjänstlagen",
         "nödvändigt för att er egen myndighet",
     ):
         assert explanation in body
