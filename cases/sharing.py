@@ -125,6 +125,9 @@ def do_end_disclosure(
     request: HttpRequest | None = None,
 ) -> None:
     """Revoke a disclosure, or record that the consent behind it was withdrawn: access ends at once."""
+    if kind not in (DisclosureEnd.REVOKED, DisclosureEnd.CONSENT_WITHDRAWN):
+        # "utgatt" is recorded only by expire_disclosures; anything else is no end at all.
+        raise CaseActionError(_("Välj om utlämnandet återkallas eller om samtycket har återkallats."))
     # Locked, so two people ending the same disclosure at once cannot both record it.
     disclosure = (
         Disclosure.objects.select_for_update().select_related("case", "recipient").get(pk=disclosure.pk)
