@@ -499,11 +499,16 @@ def test_only_a_consent_can_be_withdrawn(
 def test_ending_refuses_a_kind_that_is_not_a_manual_end(
     case: Case, handlaggare_membership: Membership, recipient: Agency, kind: str
 ) -> None:
+    # "utgatt" is expire_disclosures' to record; anything else would be stored in end_kind and audited.
     disclosure = disclose(case, handlaggare_membership, recipient)
-    with pytest.raises(CaseActionError):
+    with pytest.raises(CaseActionError, match="Välj om utlämnandet återkallas"):
         do_end_disclosure(
             disclosure, acting_user=handlaggare_membership.user, membership=handlaggare_membership, kind=kind
         )
+    disclosure.refresh_from_db()
+    assert disclosure.is_active()
+    assert disclosure.end_kind == ""
+    assert events("case.disclosure.end") == []
 
 
 @pytest.mark.parametrize("role_fixture", ["chef", "granskare", "systemadministrator"])
