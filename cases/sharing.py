@@ -28,10 +28,12 @@ from cases.vault import CaseVault
 
 
 def consent_refusals(case: Case) -> set[str]:
-    """Agency codes the person has said must never receive anything, from the consents in force (a new
-    consent with a different list replaces a withdrawn one)."""
+    """Agency codes the person has said must never receive anything: every consent ever recorded in the
+    case counts, in force or ended. A refusal protects the person (an agency they fear, a relative who
+    works there), so it is not forgotten when the consent that carried it is withdrawn or runs out, and
+    a later consent cannot quietly drop it."""
     refused: set[str] = set()
-    consents = case.disclosures.active().filter(legal_basis=LegalBasis.CONSENT)
+    consents = case.disclosures.filter(legal_basis=LegalBasis.CONSENT)
     for codes in consents.values_list("never_disclose_to", flat=True):
         refused.update(codes)
     return refused

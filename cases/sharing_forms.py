@@ -90,7 +90,10 @@ class DisclosureForm(forms.Form):
         [],
         _("Personen vill aldrig att uppgifter lämnas till"),
         required=False,
-        help_text=_("Bara vid samtycke. Gäller även senare samtycken i ärendet."),
+        help_text=_(
+            "Bara vid samtycke. Gäller alla senare samtycken i ärendet, "
+            "också sedan detta samtycke har upphört."
+        ),
     )
     justification = _free_text(
         _("Motivering"),

@@ -320,32 +320,33 @@ def test_never_disclose_to_lists_of_several_consents_add_up(
             consent(case, handlaggare_membership, refused)
 
 
-def test_never_disclose_to_holds_while_its_consent_is_in_force(
-    case: Case, handlaggare_membership: Membership, recipient: Agency, school: Agency
+@pytest.mark.parametrize("end", [DisclosureEnd.CONSENT_WITHDRAWN, DisclosureEnd.REVOKED, "expired"])
+def test_a_refusal_outlives_the_consent_that_carried_it(
+    case: Case, handlaggare_membership: Membership, recipient: Agency, school: Agency, end: str
 ) -> None:
-    # cases/sharing.py consent_refusals: the lists of the consents in force. Consent-based disclosure needs
-    # the person's own new consent anyway; once the consent that carried the refusal has ended, the person's
-    # latest word (a new consent) governs.
+    # A refusal protects the person; it is not forgotten when its consent is withdrawn, revoked or runs out.
     given = consent(case, handlaggare_membership, school, never_disclose_to=["polisen"])
+    if end == "expired":
+        Disclosure.objects.filter(pk=given.pk).update(valid_until=days_from_today(-1))
+        expire_disclosures()
+    else:
+        do_end_disclosure(
+            given, acting_user=handlaggare_membership.user, membership=handlaggare_membership, kind=end
+        )
+    assert not Disclosure.objects.active().filter(pk=given.pk).exists()
+    assert consent_refusals(case) == {"polisen"}
     with pytest.raises(CaseActionError, match="Personen har sagt nej"):
         consent(case, handlaggare_membership, recipient)
-    do_end_disclosure(
-        given,
-        acting_user=handlaggare_membership.user,
-        membership=handlaggare_membership,
-        kind=DisclosureEnd.CONSENT_WITHDRAWN,
-    )
-    assert consent_refusals(case) == set()
-    consent(case, handlaggare_membership, recipient)
-    assert Disclosure.objects.active().filter(recipient=recipient).count() == 1
+    assert not Disclosure.objects.filter(recipient=recipient).exists()
 
 
-def test_an_expired_consent_no_longer_refuses(
+def test_a_refusal_in_one_case_does_not_reach_another_case(
     case: Case, handlaggare_membership: Membership, recipient: Agency, school: Agency
 ) -> None:
-    given = consent(case, handlaggare_membership, school, never_disclose_to=["polisen"])
-    Disclosure.objects.filter(pk=given.pk).update(valid_until=days_from_today(-1))
-    assert consent_refusals(case) == set()
+    consent(case, handlaggare_membership, school, never_disclose_to=["polisen"])
+    other = open_case(handlaggare_membership)
+    assert consent_refusals(other) == set()
+    assert consent(other, handlaggare_membership, recipient).is_active()
 
 
 def test_a_legal_ground_other_than_consent_does_not_depend_on_the_persons_refusal(
