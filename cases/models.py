@@ -14,7 +14,9 @@ from __future__ import annotations
 import datetime
 import secrets
 import uuid
+from typing import cast
 
+from django.core.paginator import Page, Paginator
 from django.db import models
 from django.db.models import Exists, OuterRef, Q, Value
 from django.db.models.functions import Concat
@@ -76,6 +78,26 @@ class CaseQuerySet(models.QuerySet["Case"]):
         )
         emergency = EmergencyAccess.objects.active().filter(user=user).order_by().values("case")
         return self.filter(pk__in=owned.union(disclosed, emergency))
+
+    def page_for(
+        self, user: User, number: int | str | None, *, ordering: tuple[str, ...], per_page: int
+    ) -> Page[Case]:
+        """One page of ``visible_to(user)`` in ``ordering``, with agency, responsible and person loaded.
+
+        Three queries whatever the page: the count, the page's ids from the scoping query, then those
+        rows. Ordering and slicing only the ids lets PostgreSQL sort the narrow id list before it joins
+        the related tables (about a third faster at a million cases, see benchmark_case_list). The rows
+        are loaded by the ids the scoping query just returned, never by anything the caller passes in.
+        """
+        ids = self.visible_to(user).order_by(*ordering).values_list("pk", flat=True)
+        page = Paginator(ids, per_page).get_page(number)
+        page_ids: list[uuid.UUID] = list(page.object_list)
+        rows = self.filter(pk__in=page_ids).select_related("agency", "responsible", "person")
+        by_id = {case.pk: case for case in rows}
+        # A case deleted between the two queries (gallring) simply drops out of the page.
+        rows_page = cast("Page[Case]", page)
+        rows_page.object_list = [by_id[pk] for pk in page_ids if pk in by_id]
+        return rows_page
 
     def open(self) -> CaseQuerySet:
         return self.exclude(status=CaseStatus.CLOSED)

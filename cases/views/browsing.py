@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 
-from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
@@ -37,6 +36,9 @@ from cases.views.common import (
     to_detail,
 )
 
+# Most recently active first; the reference breaks ties so pages never overlap.
+LIST_ORDERING = ("-last_entry_on", "reference")
+
 
 @require_GET
 @never_cache
@@ -51,12 +53,9 @@ def case_list(request: AuthenticatedRequest) -> HttpResponse:
             return to_detail(access_case(request.user, reference_form.cleaned_data["referens"]))
         except Http404:
             not_found = True
-    cases = (
-        Case.objects.visible_to(request.user)
-        .select_related("agency", "responsible", "person")
-        .order_by("-last_entry_on", "reference")
+    page = Case.objects.page_for(
+        request.user, request.GET.get("sida"), ordering=LIST_ORDERING, per_page=PAGE_SIZE
     )
-    page = Paginator(cases, PAGE_SIZE).get_page(request.GET.get("sida"))
     context = {
         "page": page,
         "reference_form": reference_form,
@@ -73,7 +72,7 @@ def _find_by_identity(request: AuthenticatedRequest, normalised: str, kind: str)
         Case.objects.visible_to(request.user)
         .filter(person__identity_index=blind_index(normalised))
         .select_related("agency", "responsible", "person")
-        .order_by("-last_entry_on", "reference")
+        .order_by(*LIST_ORDERING)
     )
     record_event(
         "case.search", actor=request.user, request=request, details={"hits": len(hits), "kind": kind}

@@ -28,6 +28,7 @@ from cases.crypto import blind_index
 from cases.models import Case, CaseGroupObjectPermission, Disclosure, EmergencyAccess
 from cases.permissions import case_access
 from cases.sharing import do_disclose_case, do_end_disclosure, do_request_emergency_access, expire_disclosures
+from cases.views.browsing import LIST_ORDERING
 from tests.factories import AgencyFactory, MembershipFactory, UserFactory, open_case
 
 pytestmark = pytest.mark.django_db
@@ -424,6 +425,28 @@ def test_the_first_page_holds_only_visible_cases_in_the_list_order(world: World)
         assert len(page) == min(5, len(visible)), user.username
 
 
+def test_the_list_views_pages_together_hold_exactly_the_visible_cases_in_order(world: World) -> None:
+    """Case.objects.page_for, which the list view uses: every page, for every user."""
+    for user in world.users.values():
+        user.refresh_from_db()
+        visible = expected_visible(user)
+        shown: list[Case] = []
+        number = 1
+        while True:
+            page = Case.objects.page_for(user, number, ordering=LIST_ORDERING, per_page=4)
+            shown += page.object_list
+            if not page.has_next():
+                break
+            number += 1
+        references = [case.reference for case in shown]
+        leaked = [world.describe(reference) for reference in references if reference not in visible]
+        assert not leaked, f"{user.username}'s list shows {leaked}"
+        assert sorted(references) == sorted(visible), user.username  # each once, none missing
+        in_order = sorted(shown, key=lambda case: case.reference)
+        in_order.sort(key=lambda case: case.last_entry_on, reverse=True)
+        assert references == [case.reference for case in in_order], user.username
+
+
 def test_a_number_known_elsewhere_is_not_found_through_another_agency(world: World) -> None:
     index = blind_index(SHARED_NUMBER)
     holders = {
@@ -540,3 +563,16 @@ def test_visible_to_is_one_query_however_many_cases_it_finds(
             .order_by("-last_entry_on", "reference")[:25]
         )
     assert len(page) == min(visible, 25)
+
+
+@pytest.mark.parametrize("visible", [1, 30])
+def test_the_list_views_page_is_three_queries_with_its_related_rows(
+    handlaggare_membership: Membership, outsider: User, visible: int, django_assert_num_queries: Any
+) -> None:
+    visible_mix(handlaggare_membership, outsider.memberships.get(), visible)
+    outsider = User.objects.get(pk=outsider.pk)
+    # The count, the page's ids, the rows with agency, responsible and person joined.
+    with django_assert_num_queries(3):
+        page = Case.objects.page_for(outsider, 2 if visible > 25 else 1, ordering=LIST_ORDERING, per_page=25)
+        shown = [(case.agency.code, case.responsible, case.person.protected_identity) for case in page]
+    assert len(shown) == (visible - 25 if visible > 25 else visible)

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured
+from django.db import connections
 
 from coordination.env import database_from_url, env_bool, env_int, env_list
 
@@ -157,7 +158,11 @@ def test_database_urls_are_parsed(tmp_path: Path) -> None:
         "6432",
     )
     assert postgres["NAME"] == "skyddsnat"
-    assert postgres["OPTIONS"] == {"sslmode": "require"}
+    assert postgres["OPTIONS"] == {"sslmode": "require", "options": "-c jit=off"}
+    own = database_from_url(
+        "postgres://app@db/skyddsnat?options=-c%20work_mem%3D64MB", base_dir=tmp_path, conn_max_age=0
+    )
+    assert own["OPTIONS"] == {"options": "-c work_mem=64MB"}
     assert postgres["CONN_MAX_AGE"] == 60
 
     relative = database_from_url("sqlite:///var/demo.sqlite3", base_dir=tmp_path, conn_max_age=60)
@@ -170,3 +175,13 @@ def test_database_urls_are_parsed(tmp_path: Path) -> None:
 def test_unusable_database_urls_are_refused(url: str, tmp_path: Path) -> None:
     with pytest.raises(ImproperlyConfigured):
         database_from_url(url, base_dir=tmp_path, conn_max_age=0)
+
+
+@pytest.mark.django_db(databases=["default", "keys"])
+def test_postgresql_connections_run_without_jit() -> None:
+    if connections["default"].vendor != "postgresql":
+        pytest.skip("runs in the PostgreSQL suite (make test-postgres)")
+    for alias in ("default", "keys"):
+        with connections[alias].cursor() as cursor:
+            cursor.execute("SHOW jit")
+            assert cursor.fetchone() == ("off",), alias
