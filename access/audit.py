@@ -31,7 +31,7 @@ class AuditWriteError(Exception):
 
 
 def canonical_content(event: AuditEvent) -> bytes:
-    content = {
+    content: dict[str, Any] = {
         "occurred_at": event.occurred_at.isoformat(),
         "actor": event.actor_id,
         "actor_username": event.actor_username,
@@ -45,6 +45,10 @@ def canonical_content(event: AuditEvent) -> bytes:
         "client_address": event.client_address,
         "details": event.details,
     }
+    # Added after the first events were written: an empty value is left out, so older entries keep the
+    # hash they were written with.
+    if event.object_agency:
+        content["object_agency"] = event.object_agency
     return json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
 
 
@@ -67,6 +71,7 @@ def record_event(
     membership: Membership | None = None,
     object_type: str = "",
     object_reference: str = "",
+    object_agency: str = "",
     reason: str = "",
     details: dict[str, Any] | None = None,
 ) -> AuditEvent:
@@ -87,6 +92,7 @@ def record_event(
                 action=action,
                 object_type=object_type,
                 object_reference=object_reference,
+                object_agency=object_agency,
                 reason=reason,
                 request_id=getattr(request, "request_id", "") if request else "",
                 client_address=client_ip(request) if request else "",

@@ -127,7 +127,10 @@ class AuditEvent(models.Model):
     role = models.CharField(_("roll"), max_length=30, blank=True)
     action = models.CharField(_("händelse"), max_length=60, db_index=True)
     object_type = models.CharField(_("objekttyp"), max_length=40, blank=True)
-    object_reference = models.CharField(_("referens"), max_length=64, blank=True, db_index=True)
+    object_reference = models.CharField(_("referens"), max_length=64, blank=True)
+    # The agency that owns the object (for a case: the owning agency), so its granskare sees every event
+    # about its cases, also those by other agencies' users.
+    object_agency = models.CharField(_("ägande myndighet"), max_length=40, blank=True)
     reason = models.CharField(_("grund"), max_length=300, blank=True)
     request_id = models.CharField(_("begäran"), max_length=64, blank=True)
     client_address = models.CharField(_("klientadress"), max_length=64, blank=True)
@@ -139,6 +142,13 @@ class AuditEvent(models.Model):
         verbose_name = _("granskningshändelse")
         verbose_name_plural = pgettext_lazy("plural", "granskningshändelser")
         ordering = ["id"]
+        # The granskare's searches walk the trail newest first within one of these, a page at a time.
+        indexes = [
+            models.Index(fields=["agency_code", "-id"], name="audit_actor_agency_newest"),
+            models.Index(fields=["object_agency", "-id"], name="audit_owner_agency_newest"),
+            models.Index(fields=["object_reference", "-id"], name="audit_reference_newest"),
+            models.Index(fields=["actor", "-id"], name="audit_actor_newest"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.occurred_at:%Y-%m-%d %H:%M:%S} {self.action} {self.object_reference}"

@@ -97,6 +97,7 @@ def _audit(
         request=request,
         object_type="case",
         object_reference=case.reference,
+        object_agency=case.agency.code,
         details=details,
     )
 

@@ -15,7 +15,7 @@ from django.http import Http404, HttpRequest
 
 from access.audit import record_event
 from access.models import Agency, Membership, User
-from cases.choices import InformationCategory
+from cases.choices import InformationCategory, ProtectedIdentity
 from cases.models import Case, Incident, ProtectiveMeasure, RiskAssessment
 from cases.permissions import CaseAccess, case_access
 from cases.records import Children, Classification, Paragraph, PersonData, _Redacted
@@ -122,8 +122,13 @@ def read_case(
         request=request,
         object_type="case",
         object_reference=case.reference,
+        object_agency=case.agency.code,
         reason=reason or access.via,
-        details={"categories": sorted(categories)},
+        # For the granskare's review: a read of a protected identity is flagged, without decrypting.
+        details={
+            "categories": sorted(categories),
+            "protected_identity": case.person.protected_identity != ProtectedIdentity.NONE,
+        },
     )
     vault = CaseVault.for_case(case)
     names = _agency_names()
@@ -210,6 +215,7 @@ def read_summary_history(
         request=request,
         object_type="case",
         object_reference=case.reference,
+        object_agency=case.agency.code,
     )
     vault = CaseVault.for_case(case)
     names = _agency_names()

@@ -132,12 +132,14 @@ def do_gallra(case: Case, *, today: datetime.date, years: int | None = None) -> 
         StatisticsRecord.objects.filter(pseudonym=pseudonym(locked.pk)).delete()
         reference = locked.reference
         last_entry_on = locked.last_entry_on
+        owner = locked.agency.code
         locked.delete()
         record_event(
             "case.gallrad",
             actor=None,
             object_type="case",
             object_reference=reference,
+            object_agency=owner,
             details={
                 "retention_years": years,
                 "last_entry_on": last_entry_on.isoformat(),

@@ -106,6 +106,7 @@ def do_disclose_case(
         request=request,
         object_type="case",
         object_reference=case.reference,
+        object_agency=case.agency.code,
         reason=legal_basis,
         details={
             "recipient": recipient.code,
@@ -159,6 +160,7 @@ def do_end_disclosure(
         request=request,
         object_type="case",
         object_reference=case.reference,
+        object_agency=case.agency.code,
         reason=kind,
         details={"recipient": disclosure.recipient.code, "disclosure": str(disclosure.pk)},
     )
@@ -186,6 +188,7 @@ def expire_disclosures(today: datetime.date | None = None) -> int:
                 actor=None,
                 object_type="case",
                 object_reference=disclosure.case.reference,
+                object_agency=disclosure.case.agency.code,
                 details={"recipient": disclosure.recipient.code, "disclosure": str(disclosure.pk)},
             )
         count += 1
@@ -242,6 +245,7 @@ def do_request_emergency_access(
         request=request,
         object_type="case",
         object_reference=case.reference,
+        object_agency=case.agency.code,
         reason="nodatkomst",
         details={"expires_at": access.expires_at.isoformat(), "access": str(access.pk)},
     )
@@ -281,5 +285,6 @@ def do_review_emergency_access(
         request=request,
         object_type="case",
         object_reference=access.case.reference,
+        object_agency=access.case.agency.code,
         details={"access": str(access.pk)},
     )

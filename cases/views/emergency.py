@@ -65,6 +65,7 @@ def _search(request: AuthenticatedRequest, membership: Membership, data: dict[st
         request=request,
         object_type="case" if case else "",
         object_reference=case.reference if case else "",
+        object_agency=case.agency.code if case else "",
         details={"found": case is not None, "kind": "referens" if data["reference"] else data["kind"]},
     )
     return case
@@ -196,6 +197,7 @@ def read_emergency_reasons(
         request=request,
         object_type="case" if len(references) == 1 else "",
         object_reference=references[0] if len(references) == 1 else "",
+        object_agency=accesses[0].case.agency.code if len(references) == 1 else "",
         details={"accesses": [str(access.pk) for access in accesses], "cases": references},
     )
     vaults: dict[uuid.UUID, CaseVault] = {}

@@ -60,6 +60,7 @@ def read_disclosures(case: Case, *, user: User, request: HttpRequest | None) -> 
         request=request,
         object_type="case",
         object_reference=case.reference,
+        object_agency=case.agency.code,
         details={"disclosures": len(rows)},
     )
     vault = CaseVault.for_case(case)

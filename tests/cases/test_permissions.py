@@ -395,7 +395,11 @@ def test_the_cell(world: World, scenario_name: str, persona: str) -> None:
     assert event.reason == expected.via
     # The entry names the agency the reader acted in (for emergency access: the one they requested it in).
     assert event.agency_code == world.agencies[PERSONAS[persona].agency or ""].code, where
-    assert event.details == {"categories": sorted(expected.categories)}, where
+    assert event.object_agency == case.agency.code, where
+    assert event.details == {
+        "categories": sorted(expected.categories),
+        "protected_identity": case.person.protected_identity != ProtectedIdentity.NONE,
+    }, where
 
 
 def assert_read_shows_exactly(detail: CaseDetail, categories: frozenset[str], where: str) -> None:

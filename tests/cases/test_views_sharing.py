@@ -505,7 +505,7 @@ def test_a_disclosed_reader_sees_exactly_the_disclosed_categories(
                 assert marker not in body, f"{marker!r} of undisclosed {category!r} leaked"
     assert (NOT_DISCLOSED in body) is (len(categories) < len(InformationCategory.values))
     event = AuditEvent.objects.filter(action="case.read", actor=reader).get()
-    assert event.details == {"categories": sorted(categories)}
+    assert event.details == {"categories": sorted(categories), "protected_identity": False}
     assert event.reason == "disclosure"
 
 
