@@ -47,7 +47,7 @@ def assert_figures_for(output: str, total: str, visible: str) -> None:
     ]
     for line in lines:
         assert re.search(line, output, re.MULTILINE), f"no line like {line!r} in:\n{output}"
-    for plan in ("the page's ids", "count"):
+    for plan in ("the page's ids", "the page's count"):
         # The heading, then at least one indented line of the plan.
         assert re.search(rf"^{tag} EXPLAIN {plan}:\n    \S", output, re.MULTILINE), f"no plan for {plan}"
 
