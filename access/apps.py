@@ -8,4 +8,11 @@ class AccessConfig(AppConfig):
     verbose_name = "Behörigheter"
 
     def ready(self) -> None:
-        from access import groups  # noqa: F401 - connects the signals that keep agency groups in step
+        # After django-axes (earlier in INSTALLED_APPS, so readied first): a failed login is counted
+        # towards the lockout before its audit event is written, even if writing it fails. Before the
+        # groups: a membership's event comes before the group changes derived from it.
+        from access import (
+            auditing,  # noqa: F401 - chains every django-auditlog entry into the trail
+            events,  # noqa: F401 - connects the signals that write audit events
+            groups,  # noqa: F401 - connects the signals that keep agency groups in step
+        )

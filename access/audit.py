@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from typing import Any
 
 from django.db import connections, transaction
@@ -30,30 +31,59 @@ class AuditWriteError(Exception):
     """The audit entry could not be written; whatever it was to record must not happen."""
 
 
-def canonical_content(event: AuditEvent) -> bytes:
+# The fields an entry's hash covers, in the order verification reads them (access/checkpoints.py).
+HASHED_FIELDS = (
+    "occurred_at",
+    "actor_id",
+    "actor_username",
+    "agency_code",
+    "role",
+    "action",
+    "object_type",
+    "object_reference",
+    "object_agency",
+    "reason",
+    "request_id",
+    "client_address",
+    "details",
+)
+
+
+def canonical_content(values: Mapping[str, Any]) -> bytes:
+    """The bytes an entry's hash covers: its fields (as named in HASHED_FIELDS) as canonical JSON."""
     content: dict[str, Any] = {
-        "occurred_at": event.occurred_at.isoformat(),
-        "actor": event.actor_id,
-        "actor_username": event.actor_username,
-        "agency_code": event.agency_code,
-        "role": event.role,
-        "action": event.action,
-        "object_type": event.object_type,
-        "object_reference": event.object_reference,
-        "reason": event.reason,
-        "request_id": event.request_id,
-        "client_address": event.client_address,
-        "details": event.details,
+        "occurred_at": values["occurred_at"].isoformat(),
+        "actor": values["actor_id"],
+        "actor_username": values["actor_username"],
+        "agency_code": values["agency_code"],
+        "role": values["role"],
+        "action": values["action"],
+        "object_type": values["object_type"],
+        "object_reference": values["object_reference"],
+        "reason": values["reason"],
+        "request_id": values["request_id"],
+        "client_address": values["client_address"],
+        "details": values["details"],
     }
     # Added after the first events were written: an empty value is left out, so older entries keep the
     # hash they were written with.
-    if event.object_agency:
-        content["object_agency"] = event.object_agency
+    if values["object_agency"]:
+        content["object_agency"] = values["object_agency"]
     return json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
 
 
+def chain_hash(values: Mapping[str, Any], previous_hash: str) -> str:
+    return hashlib.sha256(previous_hash.encode("ascii") + b"|" + canonical_content(values)).hexdigest()
+
+
 def compute_hash(event: AuditEvent, previous_hash: str) -> str:
-    return hashlib.sha256(previous_hash.encode("ascii") + b"|" + canonical_content(event)).hexdigest()
+    return chain_hash({name: getattr(event, name) for name in HASHED_FIELDS}, previous_hash)
+
+
+def _address(request: HttpRequest | None, given: str | None) -> str:
+    if given is not None:
+        return given
+    return client_ip(request) if request is not None else ""
 
 
 def _lock_chain() -> None:
@@ -74,8 +104,10 @@ def record_event(
     object_agency: str = "",
     reason: str = "",
     details: dict[str, Any] | None = None,
+    client_address: str | None = None,
 ) -> AuditEvent:
-    """Append one event. ``details`` must hold only non-sensitive values (ids, counts, field names)."""
+    """Append one event. ``details`` must hold only non-sensitive values (ids, counts, field names).
+    ``client_address`` is for callers that have the address but not the request (auditlog's context)."""
     if not transaction.get_connection(AuditEvent.objects.db).in_atomic_block:
         raise AuditWriteError("record_event must run inside the transaction of what it records.")
     try:
@@ -95,7 +127,7 @@ def record_event(
                 object_agency=object_agency,
                 reason=reason,
                 request_id=getattr(request, "request_id", "") if request else "",
-                client_address=client_ip(request) if request else "",
+                client_address=_address(request, client_address),
                 details=details or {},
                 previous_hash=previous_hash,
             )

@@ -12,6 +12,7 @@ from django.contrib.auth.models import Group
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
+from access.context import deriving_groups
 from access.models import CASEWORK_ROLES, Agency, Membership, User
 
 GROUP_PREFIX = "myndighet:"
@@ -30,8 +31,10 @@ def sync_agency_groups(user: User) -> None:
         .filter(user=user, role__in=CASEWORK_ROLES)
     }
     current = set(user.groups.filter(name__startswith=GROUP_PREFIX))
-    user.groups.remove(*(current - wanted))
-    user.groups.add(*(wanted - current))
+    # Marked, so the audit trail tells these derived changes from a group granted by hand.
+    with deriving_groups():
+        user.groups.remove(*(current - wanted))
+        user.groups.add(*(wanted - current))
 
 
 @receiver(post_save, sender=Membership)

@@ -10,6 +10,8 @@ from django.contrib.auth import logout
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 
+from access.context import bound_request
+
 
 def has_verified_second_factor(request: HttpRequest) -> bool:
     """True when django-otp's middleware has found the device this session was verified with."""
@@ -50,7 +52,11 @@ _REQUEST_ID = re.compile(r"^[A-Za-z0-9\-]{8,64}$")
 
 class RequestIdMiddleware:
     """Gives every request an id for the audit trail and logs: nginx's X-Request-ID behind our own
-    proxy (when well-formed), otherwise a fresh random one."""
+    proxy (when well-formed), otherwise a fresh random one.
+
+    It also binds the request as the current one (access/context.py) while it is served, so audit
+    events written from model signals know their actor, request id and client address.
+    """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -58,6 +64,7 @@ class RequestIdMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         incoming = request.META.get("HTTP_X_REQUEST_ID", "") if settings.BEHIND_PROXY else ""
         request.request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex  # type: ignore[attr-defined]
-        response = self.get_response(request)
+        with bound_request(request):
+            response = self.get_response(request)
         response["X-Request-ID"] = request.request_id  # type: ignore[attr-defined]
         return response

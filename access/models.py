@@ -7,9 +7,10 @@ This module knows nothing of cases.
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from django.contrib.auth.models import AbstractUser
-from django.db import models
+from django.db import models, router, transaction
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -36,6 +37,15 @@ class Role(models.TextChoices):
 CASEWORK_ROLES = frozenset({Role.HANDLAGGARE, Role.SAMORDNARE})
 
 
+def _save_with_its_audit_event(instance: models.Model, save: Any, *args: Any, **kwargs: Any) -> None:
+    """Run ``save`` in a transaction, so the audit event its post_save signal writes (access/events.py)
+    commits with the change or not at all, also when the caller opened no transaction (the shell, a
+    command). Django makes deletes atomic itself (its Collector), with their signals inside."""
+    using = kwargs.get("using") or router.db_for_write(type(instance), instance=instance)
+    with transaction.atomic(using=using):
+        save(*args, **kwargs)
+
+
 class Agency(models.Model):
     code = models.SlugField(
         _("kod"),
@@ -55,6 +65,9 @@ class Agency(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        _save_with_its_audit_event(self, super().save, *args, **kwargs)
+
 
 class User(AbstractUser):
     """A person who works in Skyddsnät. Never a person subjected to violence.
@@ -70,6 +83,9 @@ class User(AbstractUser):
 
     def __str__(self) -> str:
         return self.username
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        _save_with_its_audit_event(self, super().save, *args, **kwargs)
 
     def roles(self) -> set[str]:
         return set(self.memberships.active().values_list("role", flat=True))
@@ -108,6 +124,40 @@ class Membership(models.Model):
     def __str__(self) -> str:
         return f"{self.user} – {self.get_role_display()}, {self.agency}"
 
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        _save_with_its_audit_event(self, super().save, *args, **kwargs)
+
+
+def auditor_scope(codes: list[str]) -> models.Q:
+    """What the granskare of the agencies ``codes`` read: events of staff acting in those agencies,
+    events about objects those agencies own, and events with no acting agency (logins, logouts, failed
+    logins, lockouts) by users who are or were members of them."""
+    return (
+        models.Q(agency_code__in=codes)
+        | models.Q(object_agency__in=codes)
+        | models.Q(agency_code="", actor__in=Membership.objects.filter(agency__code__in=codes).values("user"))
+    )
+
+
+class AuditEventQuerySet(models.QuerySet["AuditEvent"]):
+    def visible_to_auditor(self, user: User) -> AuditEventQuerySet:
+        """The events a granskare may read, and the only way the compliance views reach the trail.
+
+        Per agency in which ``user`` is an active granskare: the events of staff acting in that agency
+        (``agency_code``), the events about objects that agency owns (``object_agency``), so its cases'
+        readers from other agencies are seen too, and its members' events with no acting agency (logins).
+        Several granskare roles give the union; no granskare role gives nothing (deny by default). The
+        codes are read first, as literals, so each part of the condition can use its own index.
+        """
+        codes = list(
+            Membership.objects.active()
+            .filter(user=user, role=Role.GRANSKARE)
+            .values_list("agency__code", flat=True)
+        )
+        if not codes:
+            return self.none()
+        return self.filter(auditor_scope(codes))
+
 
 class AuditEvent(models.Model):
     """One entry of the append-only, hash-chained audit trail.
@@ -138,6 +188,8 @@ class AuditEvent(models.Model):
     previous_hash = models.CharField(max_length=64)
     entry_hash = models.CharField(max_length=64, unique=True)
 
+    objects = AuditEventQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("granskningshändelse")
         verbose_name_plural = pgettext_lazy("plural", "granskningshändelser")
@@ -152,3 +204,8 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.occurred_at:%Y-%m-%d %H:%M:%S} {self.action} {self.object_reference}"
+
+
+# The checkpoints and verification runs that guard the trail; defined apart, registered with this app.
+from access.models_chain import AuditCheckpoint as AuditCheckpoint  # noqa: E402
+from access.models_chain import AuditVerification as AuditVerification  # noqa: E402

@@ -3,6 +3,9 @@
 The user is logged in (``django.contrib.auth.login``) only after the second factor: between the two
 steps the session holds just a "pending" marker that expires, so a password alone never yields a
 session that any other view would accept.
+
+A login, an enrolment and a logout are audited here, in their own transaction; failed passwords,
+failed codes and lockouts are audited from the signals they send (access/events.py).
 """
 
 from __future__ import annotations
@@ -17,7 +20,9 @@ from axes.handlers.proxy import AxesProxyHandler
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login, logout
+from django.contrib.auth.models import AnonymousUser
 from django.contrib.auth.signals import user_login_failed
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -31,7 +36,9 @@ from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from access.audit import AuditWriteError, record_event
 from access.decorators import public_view
+from access.events import SECOND_FACTOR_SENDER, Subject, agency_codes, user_subject
 from access.forms import PasswordStepForm, TokenForm
 from access.middleware import has_verified_second_factor
 from access.models import User
@@ -66,18 +73,46 @@ def _clear_pending(request: HttpRequest) -> None:
         request.session.pop(key, None)
 
 
-def _complete_login(request: HttpRequest, user: User, device: TOTPDevice) -> HttpResponse:
+def _complete_login(
+    request: HttpRequest, user: User, device: TOTPDevice, *, enrolling: bool = False
+) -> HttpResponse:
+    """Log ``user`` in with ``device`` (confirming it first when ``enrolling``), audited.
+
+    The events come first in the transaction: if they cannot be written nothing else happens, and
+    AuditWriteError leaves an error page and a session without a user (fail closed).
+    """
     next_url = request.session.get(PENDING_NEXT)
     _clear_pending(request)
-    login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-    otp_login(request, device)
+    subject = user_subject(user)
+    try:
+        with transaction.atomic():
+            if enrolling:
+                record_event("auth.totp_enrolled", actor=user, request=request, **subject)
+                device.confirmed = True
+                device.save(update_fields=["confirmed"])
+            details = {"second_factor": "totp", "agencies": agency_codes(user)}
+            record_event("auth.login", actor=user, request=request, details=details, **subject)
+            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            otp_login(request, device)
+    except BaseException:
+        # The database rolled back; the session must not keep half a login either. Django does not save
+        # the session of a 500 response, but a later middleware may answer with another status.
+        request.session.flush()
+        request.user = AnonymousUser()
+        raise
     return redirect(_safe_next(request, next_url))
 
 
-def _record_failed_code(request: HttpRequest, user: User) -> None:
+def _record_failed_code(request: HttpRequest, user: User, *, enrolling: bool) -> None:
     # A wrong code counts towards the same lockout as a wrong password, so guessing codes for a
-    # stolen password is as limited as guessing passwords.
-    user_login_failed.send(sender=__name__, credentials={"username": user.get_username()}, request=request)
+    # stolen password is as limited as guessing passwords. The sender tells access/events.py to
+    # audit it as a failed code.
+    user_login_failed.send(
+        sender=SECOND_FACTOR_SENDER,
+        credentials={"username": user.get_username()},
+        request=request,
+        enrolment=enrolling,
+    )
 
 
 def _is_locked_out(request: HttpRequest, user: User) -> bool:
@@ -134,7 +169,7 @@ def second_factor(request: HttpRequest) -> HttpResponse:
         allowed, _details = device.verify_is_allowed()
         if allowed and device.verify_token(form.cleaned_data["token"]):
             return _complete_login(request, user, device)
-        _record_failed_code(request, user)
+        _record_failed_code(request, user, enrolling=False)
         if _is_locked_out(request, user):
             return locked_out(request)
         if allowed:
@@ -175,11 +210,10 @@ def enrol(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         allowed, _details = device.verify_is_allowed()
         if allowed and device.verify_token(form.cleaned_data["token"]):
-            device.confirmed = True
-            device.save(update_fields=["confirmed"])
+            response = _complete_login(request, user, device, enrolling=True)
             messages.success(request, _("Tvåfaktorsinloggning är aktiverad för ditt konto."))
-            return _complete_login(request, user, device)
-        _record_failed_code(request, user)
+            return response
+        _record_failed_code(request, user, enrolling=True)
         if _is_locked_out(request, user):
             return locked_out(request)
         form.add_error("token", _("Koden stämmer inte. Skanna QR-koden igen och försök på nytt."))
@@ -201,6 +235,18 @@ def enrol_qr(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 def logout_view(request: HttpRequest) -> HttpResponse:
-    logout(request)
+    user = request.user
+    subject = user_subject(user) if isinstance(user, User) else Subject()
+    try:
+        with transaction.atomic():
+            record_event(
+                "auth.logout", actor=user if isinstance(user, User) else None, request=request, **subject
+            )
+            logout(request)
+    except AuditWriteError:
+        # Ending a session is the safe side: it happens even when its audit entry cannot be
+        # written, and the error page that follows tells the user something went wrong.
+        logout(request)
+        raise
     messages.info(request, _("Du är utloggad."))
     return redirect(settings.LOGOUT_REDIRECT_URL)

@@ -2,10 +2,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.checks import CheckMessage, Error, register
+from django.core.checks import CheckMessage, Error, Tags, register
 from django.core.exceptions import ImproperlyConfigured
 
-from cases.keys import key_provider, reset_key_provider
+from cases.keys import MissingKeyError, key_provider, reset_key_provider
 
 
 @register()
@@ -18,6 +18,22 @@ def encryption_keys_are_configured(app_configs: Any = None, **kwargs: Any) -> li
         return [
             Error(
                 str(error), hint="See deploy/env.example, or run `manage.py generate_keys`.", id="cases.E001"
+            )
+        ]
+    return []
+
+
+@register(Tags.security, deploy=True)
+def audit_signing_key_is_configured(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """In production the audit trail's checkpoints must be signed (verify_audit, access/checkpoints.py)."""
+    try:
+        key_provider().current_audit_signing_version()
+    except (ImproperlyConfigured, MissingKeyError) as error:
+        return [
+            Error(
+                str(error),
+                hint="Add an Ed25519 signing key (SKYDDSNAT_AUDIT_SIGNING_KEYS, see deploy/env.example).",
+                id="cases.E002",
             )
         ]
     return []

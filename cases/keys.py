@@ -4,7 +4,10 @@ Keys never live in the database or in code. A key provider hands out:
 - key-encryption keys (KEKs), each with a version id; one is current and wraps new data keys, the others
   are kept only until `rotate_keys` has re-wrapped everything they wrapped;
 - the blind-index key (HMAC for exact personnummer lookup);
-- the pseudonym key (HMAC that keys statistics records without linking them to a case).
+- the pseudonym key (HMAC that keys statistics records without linking them to a case);
+- the audit signing keys (Ed25519 private keys, 32-byte seeds, each with a version id; one is current),
+  which sign the audit trail's checkpoints (access/checkpoints.py). Kept apart from the database so
+  whoever can rewrite the database cannot forge a checkpoint.
 
 Two providers exist now, the environment and a JSON file; anything with the same methods (an HSM, Vault)
 can replace them through SKYDDSNAT_KEY_PROVIDER.
@@ -17,7 +20,7 @@ import binascii
 import json
 import os
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Protocol
@@ -44,6 +47,10 @@ class KeyProvider(Protocol):
 
     def pseudonym_key(self) -> bytes: ...
 
+    def current_audit_signing_version(self) -> str: ...
+
+    def audit_signing_key(self, version: str) -> bytes: ...
+
 
 def _decode_key(value: str, what: str) -> bytes:
     try:
@@ -65,14 +72,22 @@ class StaticKeyProvider:
     current: str
     blind_index: bytes
     pseudonym: bytes
+    # Optional so that a key file from before the signed checkpoints still decrypts; signing a
+    # checkpoint without one fails with a clear message, and `check --deploy` reports it.
+    audit_signing: dict[str, bytes] = field(default_factory=dict)
+    audit_signing_current: str = ""
 
     def __post_init__(self) -> None:
         if not self.keks:
             raise ImproperlyConfigured("No key-encryption key is configured.")
         if self.current not in self.keks:
             raise ImproperlyConfigured(f"The current key version {self.current!r} has no key.")
-        distinct = {self.blind_index, self.pseudonym, *self.keks.values()}
-        if len(distinct) != len(self.keks) + 2:
+        if self.audit_signing and self.audit_signing_current not in self.audit_signing:
+            raise ImproperlyConfigured(
+                f"The current audit signing key version {self.audit_signing_current!r} has no key."
+            )
+        every = [self.blind_index, self.pseudonym, *self.keks.values(), *self.audit_signing.values()]
+        if len(set(every)) != len(every):
             raise ImproperlyConfigured("Every key must be different from every other key.")
 
     def current_kek_version(self) -> str:
@@ -96,6 +111,20 @@ class StaticKeyProvider:
     def pseudonym_key(self) -> bytes:
         return self.pseudonym
 
+    def current_audit_signing_version(self) -> str:
+        if not self.audit_signing:
+            raise MissingKeyError(
+                "No audit signing key is configured (SKYDDSNAT_AUDIT_SIGNING_KEYS, or 'audit_signing' in "
+                "the key file); see deploy/env.example."
+            )
+        return self.audit_signing_current
+
+    def audit_signing_key(self, version: str) -> bytes:
+        try:
+            return self.audit_signing[version]
+        except KeyError:
+            raise MissingKeyError(f"Audit signing key version {version!r} is not configured.") from None
+
     @classmethod
     def from_mapping(cls, data: dict[str, object], source: str) -> StaticKeyProvider:
         keks_raw = data.get("keks")
@@ -106,30 +135,45 @@ class StaticKeyProvider:
             for version, value in keks_raw.items()
         }
         current = str(data.get("current") or max(keks))
+        signing_raw = data.get("audit_signing") or {}
+        if not isinstance(signing_raw, dict):
+            raise ImproperlyConfigured(f"{source}: 'audit_signing' must map version ids to base64 keys.")
+        signing = {
+            str(version): _decode_key(str(value), f"{source}: audit signing key {version!r}")
+            for version, value in signing_raw.items()
+        }
         return cls(
             keks=keks,
             current=current,
             blind_index=_decode_key(str(data.get("blind_index", "")), f"{source}: blind_index"),
             pseudonym=_decode_key(str(data.get("pseudonym", "")), f"{source}: pseudonym"),
+            audit_signing=signing,
+            audit_signing_current=str(data.get("audit_signing_current") or (max(signing) if signing else "")),
         )
+
+
+def _versioned(variable: str) -> dict[str, str]:
+    """'v1:BASE64,v2:BASE64' from the environment variable ``variable``."""
+    keys: dict[str, str] = {}
+    for item in filter(None, (part.strip() for part in os.environ.get(variable, "").split(","))):
+        version, separator, value = item.partition(":")
+        if not separator or not version:
+            raise ImproperlyConfigured(f"{variable} must look like 'v1:BASE64KEY,v2:BASE64KEY'.")
+        keys[version] = value
+    return keys
 
 
 def environment_provider() -> StaticKeyProvider:
     """SKYDDSNAT_KEKS="v1:BASE64,v2:BASE64", SKYDDSNAT_KEK_CURRENT, SKYDDSNAT_BLIND_INDEX_KEY,
-    SKYDDSNAT_PSEUDONYM_KEY."""
-    raw = os.environ.get("SKYDDSNAT_KEKS", "")
-    keks: dict[str, str] = {}
-    for item in filter(None, (part.strip() for part in raw.split(","))):
-        version, separator, value = item.partition(":")
-        if not separator or not version:
-            raise ImproperlyConfigured("SKYDDSNAT_KEKS must look like 'v1:BASE64KEY,v2:BASE64KEY'.")
-        keks[version] = value
+    SKYDDSNAT_PSEUDONYM_KEY, SKYDDSNAT_AUDIT_SIGNING_KEYS="a1:BASE64", SKYDDSNAT_AUDIT_SIGNING_CURRENT."""
     return StaticKeyProvider.from_mapping(
         {
-            "keks": keks,
+            "keks": _versioned("SKYDDSNAT_KEKS"),
             "current": os.environ.get("SKYDDSNAT_KEK_CURRENT", ""),
             "blind_index": os.environ.get("SKYDDSNAT_BLIND_INDEX_KEY", ""),
             "pseudonym": os.environ.get("SKYDDSNAT_PSEUDONYM_KEY", ""),
+            "audit_signing": _versioned("SKYDDSNAT_AUDIT_SIGNING_KEYS"),
+            "audit_signing_current": os.environ.get("SKYDDSNAT_AUDIT_SIGNING_CURRENT", ""),
         },
         "environment",
     )
@@ -162,6 +206,8 @@ def write_key_file(path: Path, *, current: str = "v1") -> None:
         "keks": {current: new_key()},
         "blind_index": new_key(),
         "pseudonym": new_key(),
+        "audit_signing_current": "a1",
+        "audit_signing": {"a1": new_key()},
     }
     # Created with owner-only permissions from the start, never world-readable for a moment.
     descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -197,6 +243,12 @@ def _load_provider() -> KeyProvider:
 @lru_cache(maxsize=1)
 def key_provider() -> KeyProvider:
     return _load_provider()
+
+
+def audit_signing_keys() -> KeyProvider:
+    """What access/checkpoints.py signs and verifies checkpoints with (settings.AUDIT_SIGNING_KEYS names
+    this function, so access/ needs no import of cases/)."""
+    return key_provider()
 
 
 def reset_key_provider() -> None:

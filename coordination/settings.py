@@ -13,6 +13,7 @@ import django_stubs_ext
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
+from coordination.audit_tracking import tracked_models
 from coordination.env import database_from_url, env_bool, env_int, env_list, env_str, keystore_url_beside
 
 # Lets admin classes be written as admin.ModelAdmin[Model] for the type checker.
@@ -52,6 +53,7 @@ INSTALLED_APPS = [
     "axes",
     "csp",
     "guardian",
+    "auditlog",
     "access",
     "cases",
     "coordination",
@@ -66,6 +68,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
+    # Who made each model change (django-auditlog), with the client address taken the trusted way.
+    "access.auditing.AuditlogMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "access.middleware.RequireSecondFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -122,6 +126,13 @@ AUTHENTICATION_BACKENDS = [
 # No guardian anonymous user: anonymous visitors never reach a case, so they need no row either.
 ANONYMOUS_USER_NAME = None
 GUARDIAN_MONKEY_PATCH_USER = False
+# django-auditlog: the tracked models, constant masking, JSON changes (access/auditing.py).
+AUDITLOG_INCLUDE_TRACKING_MODELS = tracked_models()
+AUDITLOG_MASK_CALLABLE = "access.auditing.constant_mask"
+AUDITLOG_STORE_JSON_CHANGES = True
+AUDITLOG_DISABLE_REMOTE_ADDR = False
+# What signs the audit trail's checkpoints (access/checkpoints.py): the key provider's Ed25519 keys.
+AUDIT_SIGNING_KEYS = "cases.keys.audit_signing_keys"
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
     # Kept only so that a password hashed another way can still be verified once and re-hashed.
@@ -152,6 +163,8 @@ AXES_LOCKOUT_PARAMETERS = ["username"]
 SILENCED_SYSTEM_CHECKS = ["axes.W006", "guardian.W001"]
 AXES_RESET_ON_SUCCESS = True
 AXES_USERNAME_FORM_FIELD = "username"
+# A username no account has is counted under a keyed hash of it (it may be a mistyped password).
+AXES_USERNAME_CALLABLE = "access.lockout.lockout_username"
 AXES_ENABLE_ACCESS_FAILURE_LOG = True
 AXES_CLIENT_IP_CALLABLE = "access.network.client_ip"
 AXES_LOCKOUT_CALLABLE = "access.views.locked_out"
@@ -213,6 +226,16 @@ CONTENT_SECURITY_POLICY = {
 RETENTION_YEARS = env_int("SKYDDSNAT_RETENTION_YEARS", 5, minimum=1)
 # Nödåtkomst: how long an emergency access lasts.
 EMERGENCY_ACCESS_MINUTES = env_int("SKYDDSNAT_EMERGENCY_ACCESS_MINUTES", 60, minimum=5)
+
+# --- Notifications by e-mail ------------------------------------------------------------------------
+# Off unless configured. The message says only that something waits (coordination/notifications.py).
+NOTIFY_BY_EMAIL = env_bool("SKYDDSNAT_NOTIFY_BY_EMAIL", default=False)
+EMAIL_HOST = env_str("SKYDDSNAT_EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("SKYDDSNAT_EMAIL_PORT", 25, minimum=1)
+EMAIL_HOST_USER = env_str("SKYDDSNAT_EMAIL_USER", "")
+EMAIL_HOST_PASSWORD = env_str("SKYDDSNAT_EMAIL_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("SKYDDSNAT_EMAIL_TLS", default=True)
+DEFAULT_FROM_EMAIL = env_str("SKYDDSNAT_EMAIL_FROM", "skyddsnat@localhost")
 
 # --- Language and time ----------------------------------------------------------------------------
 LANGUAGE_CODE = "sv"

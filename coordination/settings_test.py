@@ -10,6 +10,7 @@ os.environ.setdefault("SKYDDSNAT_KEKS", "t1:" + "dGVzdC1rZWstdmVyc2lvbi0xLWZvci1
 os.environ.setdefault("SKYDDSNAT_KEK_CURRENT", "t1")
 os.environ.setdefault("SKYDDSNAT_BLIND_INDEX_KEY", "dGVzdC1ibGluZC1pbmRleC1rZXktZm9yLXRlc3RzLTA=")
 os.environ.setdefault("SKYDDSNAT_PSEUDONYM_KEY", "dGVzdC1wc2V1ZG9ueW0ta2V5LWZvci10aGUtdGVzdHM=")
+os.environ.setdefault("SKYDDSNAT_AUDIT_SIGNING_KEYS", "ta1:dGVzdC1hdWRpdC1zaWduaW5nLXNlZWQtZm9yLXRlc3Q=")
 
 from coordination.settings import *  # noqa: E402, F403
 

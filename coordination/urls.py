@@ -7,7 +7,7 @@ from django.urls import include, path
 from django.views.i18n import set_language
 
 from access.decorators import public_view
-from coordination import views
+from coordination.views.start import start
 
 
 @public_view
@@ -21,10 +21,14 @@ admin.site.site_header = "Skyddsnät – administration"
 admin.site.site_title = "Skyddsnät"
 
 urlpatterns = [
-    path("", views.start, name="start"),
+    path("", start, name="start"),
     path("konto/", include("access.urls")),
     # Case pages under /arenden/, and the review of emergency access under /granskning/.
     path("", include("cases.urls")),
+    # The granskare's views over the audit trail; /granskning/nodatkomster/ above stays with cases.
+    path("granskning/", include("access.compliance.urls")),
+    # Referrals, action plans and coordination meetings (coordination/routes.py).
+    path("", include("coordination.routes")),
     path("sprak/", public_view(set_language), name="set_language"),
     path("admin/", admin.site.urls),
 ]

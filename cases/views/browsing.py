@@ -74,8 +74,12 @@ def _find_by_identity(request: AuthenticatedRequest, normalised: str, kind: str)
         .select_related("agency", "responsible", "person")
         .order_by(*LIST_ORDERING)
     )
+    # Which cases the result page showed (references identify no one), never the number searched for.
     record_event(
-        "case.search", actor=request.user, request=request, details={"hits": len(hits), "kind": kind}
+        "case.search",
+        actor=request.user,
+        request=request,
+        details={"hits": len(hits), "kind": kind, "references": sorted(case.reference for case in hits)},
     )
     return hits
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from axes.models import AccessAttempt
+from axes.models import AccessAttempt, AccessFailureLog
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -86,3 +86,24 @@ def test_a_successful_login_resets_the_failure_count(handlaggare: User, settings
     assert client.post(SECOND_FACTOR, {"token": current_code(handlaggare)})["Location"] == reverse("start")
     fail_password(Client(), handlaggare, settings.AXES_FAILURE_LIMIT - 1)
     assert Client().post(LOGIN, {"username": handlaggare.username, "password": PASSWORD}).status_code == 302
+
+
+def test_an_unknown_username_is_locked_out_but_never_stored_as_typed(settings) -> None:
+    """People type their password into the username field: axes' tables must not keep it."""
+    typed = "Hemligt-Lösen0rd!"
+    client = Client()
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        response = client.post(LOGIN, {"username": typed, "password": "vad-som-helst"})
+    assert response.status_code == 429, "repeated attempts under one unknown name are still locked out"
+    attempts = list(AccessAttempt.objects.values())
+    assert attempts, "the attempts are counted"
+    assert typed not in repr(attempts)
+    assert typed not in repr(list(AccessFailureLog.objects.values()))
+    assert all(str(row["username"]).startswith("okänd:") for row in attempts)
+
+
+def test_a_known_username_is_stored_as_is_so_an_operator_can_lift_its_lockout(
+    handlaggare: User, settings
+) -> None:
+    fail_password(Client(), handlaggare, 2)
+    assert set(AccessAttempt.objects.values_list("username", flat=True)) == {handlaggare.username}

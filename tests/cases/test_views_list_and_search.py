@@ -169,6 +169,7 @@ def test_the_number_search_is_audited_with_the_count_and_never_the_number(
     event = AuditEvent.objects.get(action="case.search")
     assert event.actor == handlaggare
     assert event.details["hits"] == 1
+    assert event.details["references"] == [case.reference]
     every_event = json.dumps(list(AuditEvent.objects.values()), default=str, ensure_ascii=False)
     leaked = [spelling for spelling in NUMBER_SPELLINGS if spelling in every_event]
     assert leaked == [], f"the audit trail holds the number as {leaked}"
@@ -211,4 +212,6 @@ def test_a_caseworker_in_two_agencies_finds_cases_in_both(
     body = _search(login_client(user), "19811218-9876").content.decode()
     assert first.reference in body
     assert second.reference in body
-    assert AuditEvent.objects.get(action="case.search").details["hits"] == 2
+    event = AuditEvent.objects.get(action="case.search")
+    assert event.details["hits"] == 2
+    assert event.details["references"] == sorted([first.reference, second.reference])

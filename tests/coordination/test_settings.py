@@ -23,6 +23,7 @@ PRODUCTION_ENV = {
     "SKYDDSNAT_KEKS": "p1:" + "cHJvZHVjdGlvbi1rZWstdjEtZm9yLXRoZS10ZXN0cy0=",
     "SKYDDSNAT_BLIND_INDEX_KEY": "cHJvZHVjdGlvbi1ibGluZC1pbmRleC1mb3ItdGVzdHM=",
     "SKYDDSNAT_PSEUDONYM_KEY": "cHJvZHVjdGlvbi1wc2V1ZG9ueW0ta2V5LWZvci10ZXM=",
+    "SKYDDSNAT_AUDIT_SIGNING_KEYS": "a1:" + "cHJvZHVjdGlvbi1hdWRpdC1zaWduaW5nLWtleS10ZXM=",
 }
 KEY_VARIABLES = ("SKYDDSNAT_KEKS", "SKYDDSNAT_BLIND_INDEX_KEY", "SKYDDSNAT_PSEUDONYM_KEY")
 
@@ -68,6 +69,14 @@ def test_production_refuses_to_run_without_encryption_keys() -> None:
     assert result.returncode != 0
     assert "cases.E001" in result.stderr
     assert "No encryption keys are configured" in result.stderr
+
+
+def test_check_deploy_fails_without_an_audit_signing_key() -> None:
+    env = {key: value for key, value in PRODUCTION_ENV.items() if key != "SKYDDSNAT_AUDIT_SIGNING_KEYS"}
+    result = run_manage("check", "--deploy", env=env)
+    assert result.returncode != 0
+    assert "cases.E002" in result.stderr
+    assert "No audit signing key is configured" in result.stderr
 
 
 def test_the_wsgi_application_refuses_to_load_without_keys() -> None:

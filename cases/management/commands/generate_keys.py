@@ -10,8 +10,9 @@ from cases.keys import write_key_file
 
 class Command(BaseCommand):
     help = (
-        "Write a new key file (key-encryption key, blind-index key, pseudonym key) with fresh random keys, "
-        "readable only by its owner. Point SKYDDSNAT_KEY_FILE at it. Never overwrites an existing file."
+        "Write a new key file (key-encryption key, blind-index key, pseudonym key, audit signing key) with "
+        "fresh random keys, readable only by its owner. Point SKYDDSNAT_KEY_FILE at it. Never overwrites "
+        "an existing file."
     )
     # It is how an installation gets its keys, so it must run before any exist.
     requires_system_checks: list[str] = []

@@ -1,0 +1,167 @@
+"""Model changes through django-auditlog: tracked, masked with a constant, never holding a sealed value or
+a person's data, with the client address taken the trusted way, and each entry tied into the chain."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from auditlog.models import LogEntry
+from django.apps import apps
+from django.core.management import CommandError, call_command
+from django.db import connection
+from django.test import override_settings
+from django.urls import reverse
+
+from access.auditing import MASK, changes_digest
+from access.models import AuditEvent, Membership, User
+from cases.actions import do_change_status, do_update_person
+from cases.models import Case
+from cases.reading import read_case
+from coordination.audit_tracking import tracked_models
+from tests.factories import open_case
+
+pytestmark = pytest.mark.django_db
+
+NAME = "Markörnamn Zqx-Östberg"
+NUMBER = "198112189876"
+# Every spelling of the number that must not appear.
+SPELLINGS = (NAME, NUMBER, "19811218-9876", "811218-9876", "8112189876")
+
+
+def log_entries_for(instance: object) -> list[LogEntry]:
+    return list(LogEntry.objects.get_for_object(instance).order_by("id"))
+
+
+def chained(entry: LogEntry) -> AuditEvent:
+    return AuditEvent.objects.get(action__startswith="model.", details__log_entry=entry.pk)
+
+
+def test_a_change_is_logged_and_chained_with_a_digest(handlaggare_membership: Membership) -> None:
+    case = open_case(handlaggare_membership)
+    do_change_status(
+        case,
+        acting_user=handlaggare_membership.user,
+        membership=handlaggare_membership,
+        new_status="avslutat",
+    )
+    update = log_entries_for(case)[-1]
+    assert update.action == LogEntry.Action.UPDATE
+    assert update.changes["status"] == ["oppet", "avslutat"]
+    event = chained(update)
+    assert event.action == "model.update"
+    assert event.object_type == "cases.case"
+    assert event.details["object_pk"] == str(case.pk)
+    assert "status" in event.details["fields"]
+    assert event.details["sha256"] == changes_digest(update)
+
+
+def test_sealed_fields_are_never_logged_and_masked_fields_show_only_a_constant(
+    handlaggare_membership: Membership,
+) -> None:
+    case = open_case(handlaggare_membership, name=NAME, identity_number=NUMBER)
+    detail = read_case(
+        case, user=handlaggare_membership.user, membership=handlaggare_membership, request=None
+    )
+    person = detail.person
+    person.identity_number = "19121212-1212"
+    person.name = NAME + " Andra"
+    do_update_person(
+        case, acting_user=handlaggare_membership.user, membership=handlaggare_membership, person=person
+    )
+    entries = log_entries_for(case.person)
+    assert [entry.action for entry in entries][:1] == [LogEntry.Action.CREATE]
+    for entry in entries:
+        assert not [field for field in entry.changes if field.endswith("_sealed")], entry.changes
+    update = entries[-1]
+    assert update.changes["identity_index"] == [MASK, MASK]
+
+
+def test_a_password_change_shows_only_the_mask(handlaggare: User) -> None:
+    handlaggare.set_password("ett-helt-nytt-losenord-2026")
+    handlaggare.save()
+    entry = log_entries_for(handlaggare)[-1]
+    assert entry.changes["password"] == [MASK, MASK]
+
+
+def test_no_log_entry_holds_a_persons_data(handlaggare_membership: Membership) -> None:
+    case = open_case(handlaggare_membership, name=NAME, identity_number=NUMBER, contact="070-1234567")
+    do_change_status(
+        case,
+        acting_user=handlaggare_membership.user,
+        membership=handlaggare_membership,
+        new_status="bevakning",
+    )
+    assert LogEntry.objects.count() > 3
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT * FROM auditlog_logentry")
+        dumped = repr(cursor.fetchall())
+    assert [spelling for spelling in (*SPELLINGS, "070-1234567") if spelling in dumped] == []
+
+
+def test_str_of_every_tracked_model_holds_no_personal_data(handlaggare_membership: Membership) -> None:
+    """auditlog stores str(instance) as object_repr; it must be an id or a reference, never a name."""
+    open_case(handlaggare_membership, name=NAME, identity_number=NUMBER)
+    for tracked in tracked_models():
+        model = apps.get_model(tracked["model"])
+        for instance in model._default_manager.all()[:20]:
+            text = str(instance)
+            assert not [spelling for spelling in SPELLINGS if spelling in text], (tracked["model"], text)
+
+
+def test_the_tracked_models_leave_out_key_and_statistics_tables() -> None:
+    tracked = {item["model"] for item in tracked_models()}
+    assert "cases.casekey" not in tracked
+    assert "cases.statisticsrecord" not in tracked
+    # Every sealed column of a tracked model is left out of tracking.
+    for item in tracked_models():
+        model = apps.get_model(item["model"])
+        sealed = {field.name for field in model._meta.fields if field.name.endswith("_sealed")}
+        assert sealed <= set(item["exclude_fields"]), item["model"]
+
+
+@pytest.mark.parametrize(("behind_proxy", "expected"), [(False, "10.1.2.3"), (True, "192.0.2.9")])
+def test_the_client_address_is_taken_only_as_the_trusted_setting_allows(
+    case: Case, handlaggare: User, login_client, behind_proxy: bool, expected: str
+) -> None:
+    with override_settings(BEHIND_PROXY=behind_proxy):
+        login_client(handlaggare).post(
+            reverse("cases:status", args=[case.reference]),
+            {"status": "avslutat"},
+            REMOTE_ADDR="10.1.2.3",
+            HTTP_X_FORWARDED_FOR="6.6.6.6, 192.0.2.9",
+        )
+    entry = log_entries_for(case)[-1]
+    assert entry.changes["status"][1] == "avslutat"
+    assert entry.remote_addr == expected
+    assert entry.actor == handlaggare
+    event = chained(entry)
+    assert event.client_address == expected
+    assert event.request_id, "the chained event carries the request id"
+    assert event.actor == handlaggare
+
+
+def test_an_edited_or_removed_log_entry_is_found_by_verify_audit(handlaggare_membership: Membership) -> None:
+    from tests.access.test_audit_chain import tampering
+
+    case = open_case(handlaggare_membership)
+    do_change_status(
+        case,
+        acting_user=handlaggare_membership.user,
+        membership=handlaggare_membership,
+        new_status="avslutat",
+    )
+    call_command("verify_audit", "--full", stdout=io.StringIO())
+    update = log_entries_for(case)[-1]
+    event = chained(update)
+    with tampering():
+        LogEntry.objects.filter(pk=update.pk).update(changes={"status": ["oppet", "bevakning"]})
+    with pytest.raises(CommandError) as raised:
+        call_command("verify_audit", "--full", stdout=io.StringIO())
+    assert f"the model change log entry {update.pk} recorded by event {event.pk} was changed" in str(
+        raised.value
+    )
+    with tampering():
+        LogEntry.objects.filter(pk=update.pk).delete()
+    with pytest.raises(CommandError, match=f"log entry {update.pk} recorded by event {event.pk} is missing"):
+        call_command("verify_audit", "--full", stdout=io.StringIO())
