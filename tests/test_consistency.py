@@ -153,5 +153,5 @@ def test_the_case_fetch_scan_recognises_every_form_of_a_direct_fetch() -> None:
         "cases/views/sharing.py",
         "cases/views/editing.py",
         "cases/views/emergency.py",
-        "coordination/views.py",
+        "coordination/views/start.py",
     }
