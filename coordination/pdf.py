@@ -17,7 +17,6 @@ from __future__ import annotations
 import datetime
 import io
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -35,6 +34,7 @@ from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import Flowable, KeepTogether, Paragraph, SimpleDocTemplate, Spacer
 
+from access.pdf_pages import page_counting_canvas
 from coordination.meetings import MeetingRecord, SummaryExport
 
 # The legal marking, in Swedish whatever the interface language: it is what the law calls it.
@@ -174,30 +174,13 @@ def _draw_header_and_footer(canvas: Any, watermark: Watermark, number: int, tota
     canvas.restoreState()
 
 
-def _numbered_canvas(watermark: Watermark) -> Callable[..., Canvas]:
-    """A canvas that holds every page back until the document is complete, so each page's footer can
-    say "Sida n av N"."""
+def _numbered_canvas(watermark: Watermark) -> type[Canvas]:
+    """Every page gets the watermark, the header and "Sida n av N" once the document is complete."""
 
-    class WatermarkedCanvas(Canvas):  # type: ignore[misc]  # reportlab is untyped
-        def __init__(self, *args: Any, **kwargs: Any) -> None:
-            # The embedded font from the start: no reference to an unembedded standard font.
-            kwargs.setdefault("initialFontName", REGULAR)
-            super().__init__(*args, **kwargs)
-            self._held_pages: list[dict[str, Any]] = []
+    def decorate(canvas: Canvas, number: int, total: int) -> None:
+        _draw_header_and_footer(canvas, watermark, number, total)
 
-        def showPage(self) -> None:  # noqa: N802 - reportlab's name
-            self._held_pages.append(dict(self.__dict__))
-            self._startPage()
-
-        def save(self) -> None:
-            total = len(self._held_pages)
-            for number, page_state in enumerate(self._held_pages, start=1):
-                self.__dict__.update(page_state)
-                _draw_header_and_footer(self, watermark, number, total)
-                super().showPage()
-            super().save()
-
-    return WatermarkedCanvas
+    return page_counting_canvas(REGULAR, decorate)
 
 
 def _render(story: _Story, *, title: str, watermark: Watermark) -> bytes:

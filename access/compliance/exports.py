@@ -27,6 +27,7 @@ from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from access.compliance.queries import LOCAL_TIME, EventRow
+from access.pdf_pages import page_counting_canvas
 
 # What a spreadsheet may take for the start of a formula (or, tab and carriage return, a way to hide
 # one): such a cell gets a leading apostrophe, which makes it text (CSV injection).
@@ -136,29 +137,13 @@ def _register_fonts() -> None:
         pdfmetrics.registerFont(TTFont(FONT_BOLD, str(_FONT_DIRECTORY / "VeraBd.ttf")))
 
 
-class _NumberedCanvas(Canvas):  # type: ignore[misc]  # reportlab has no type information
-    """Holds every page back until the end, so each can say "page n of N"."""
-
-    def __init__(self, *args: object, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)
-        self._pages: list[dict[str, object]] = []
-
-    def showPage(self) -> None:  # noqa: N802 - reportlab's name
-        self._pages.append(dict(self.__dict__))
-        self._startPage()
-
-    def save(self) -> None:
-        total = len(self._pages)
-        for state in self._pages:
-            self.__dict__.update(state)
-            self.setFont(FONT, 7)
-            self.drawRightString(
-                self._pagesize[0] - 12 * mm,
-                8 * mm,
-                _("Sida %(page)s av %(pages)s") % {"page": self._pageNumber, "pages": total},
-            )
-            super().showPage()
-        super().save()
+def _page_number(canvas: Canvas, number: int, total: int) -> None:
+    canvas.setFont(FONT, 7)
+    canvas.drawRightString(
+        canvas._pagesize[0] - 12 * mm,
+        8 * mm,
+        _("Sida %(page)s av %(pages)s") % {"page": number, "pages": total},
+    )
 
 
 def pdf_bytes(
@@ -278,5 +263,10 @@ def pdf_bytes(
         table = Table([header, *body[start : start + ROWS_PER_TABLE]], colWidths=widths, repeatRows=1)
         table.setStyle(style)
         story.append(table)
-    document.build(story, onFirstPage=decorate, onLaterPages=decorate, canvasmaker=_NumberedCanvas)
+    document.build(
+        story,
+        onFirstPage=decorate,
+        onLaterPages=decorate,
+        canvasmaker=page_counting_canvas(FONT, _page_number),
+    )
     return buffer.getvalue()

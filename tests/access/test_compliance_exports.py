@@ -7,6 +7,7 @@ import csv
 import io
 import shutil
 import subprocess
+from pathlib import Path
 
 import pytest
 from django.urls import reverse
@@ -96,7 +97,7 @@ def test_the_file_is_an_attachment_named_without_personal_data(handlaggare: User
 
 @pytest.mark.skipif(shutil.which("pdftotext") is None, reason="pdftotext (poppler-utils) is not installed")
 def test_the_pdf_is_a_real_pdf_with_the_rows_the_filters_and_the_exporter(
-    granskare: User, handlaggare: User, client
+    granskare: User, handlaggare: User, client, tmp_path: Path
 ) -> None:
     make_event(actor=handlaggare, reference="VR-PDF1-11", details={"protected_identity": True})
     make_event(actor=handlaggare, reference="VR-PDF2-22", reason="disclosure")
@@ -122,6 +123,13 @@ def test_the_pdf_is_a_real_pdf_with_the_rows_the_filters_and_the_exporter(
     ):
         assert expected in text, f"{expected!r} not in the PDF's text:\n{text}"
     assert "VR-PDF3-33" not in text
+    # Only embedded fonts: a reader's substitute for a standard font may lack å, ä and ö.
+    assert b"Helvetica" not in response.content
+    source = tmp_path / "granskning.pdf"
+    source.write_bytes(response.content)
+    fonts = subprocess.run(["pdffonts", str(source)], capture_output=True, check=True, text=True).stdout
+    listed = fonts.splitlines()[2:]
+    assert listed and all(" yes " in line for line in listed), fonts
 
 
 @pytest.mark.skipif(shutil.which("pdftotext") is None, reason="pdftotext (poppler-utils) is not installed")

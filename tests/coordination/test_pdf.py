@@ -125,6 +125,13 @@ def test_swedish_letters_render_with_the_embedded_font(tmp_path: Path) -> None:
     text = text_of(content, tmp_path)
     assert "Åsa är rädd för ökad hotbild. ÅÄÖ åäö" in text
     assert b"DejaVuSans" in content  # embedded, not a standard font without å ä ö
+    # No other font at all: a reader's substitute for an unembedded standard font may lack å ä ö.
+    assert b"Helvetica" not in content
+    source = tmp_path / "typsnitt.pdf"
+    source.write_bytes(content)
+    fonts = subprocess.run(["pdffonts", str(source)], capture_output=True, check=True, text=True).stdout
+    listed = fonts.splitlines()[2:]
+    assert listed and all("DejaVuSans" in line and " yes " in line for line in listed), fonts
 
 
 def test_user_markup_comes_out_literally(tmp_path: Path) -> None:
