@@ -258,3 +258,7 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return f"notification {self.pk}"
+
+
+# The nulägesbild's drafts and releases live in their own package; imported here so Django registers them.
+from coordination.nulagesbild.models import NulagesbildDraft, NulagesbildRelease  # noqa: E402, F401

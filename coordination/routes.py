@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.urls import URLPattern, path  # noqa: F401 - used by the parts below as they grow
 
+from coordination.nulagesbild import views as nulagesbild_views
 from coordination.views import actions as action_views
 from coordination.views import meetings as meeting_views
 from coordination.views import notifications as notification_views
@@ -97,4 +98,29 @@ meeting_patterns: list[URLPattern] = [
     ),
 ]
 
-urlpatterns = [*referral_patterns, *action_patterns, *meeting_patterns]
+# Nulägesbild (coordination/nulagesbild/views.py): the chef's drafts and releases, by UUID.
+nulagesbild_patterns: list[URLPattern] = [
+    path("nulagesbild/", nulagesbild_views.nulagesbild_index, name="nulagesbild"),
+    path("nulagesbild/generera/", nulagesbild_views.nulagesbild_generate, name="nulagesbild_generate"),
+    path(
+        "nulagesbild/utkast/<uuid:draft_id>/", nulagesbild_views.nulagesbild_draft, name="nulagesbild_draft"
+    ),
+    path(
+        "nulagesbild/utkast/<uuid:draft_id>/publicera/",
+        nulagesbild_views.nulagesbild_release,
+        name="nulagesbild_release",
+    ),
+    path(
+        "nulagesbild/utkast/<uuid:draft_id>/kasta/",
+        nulagesbild_views.nulagesbild_discard,
+        name="nulagesbild_discard",
+    ),
+    path("nulagesbild/<uuid:release_id>/", nulagesbild_views.nulagesbild_detail, name="nulagesbild_detail"),
+    path(
+        "nulagesbild/<uuid:release_id>/hamta/<str:fmt>/",
+        nulagesbild_views.nulagesbild_download,
+        name="nulagesbild_download",
+    ),
+]
+
+urlpatterns = [*referral_patterns, *action_patterns, *meeting_patterns, *nulagesbild_patterns]

@@ -48,6 +48,7 @@ from coordination.models import (
     MeetingStatus,
     ReferralStatus,
 )
+from coordination.nulagesbild.models import NulagesbildDraft, NulagesbildRelease
 from coordination.referrals import received_referrals
 
 # How far ahead a risk review or a meeting to prepare shows up.
@@ -273,6 +274,18 @@ def manager_counts(memberships: list[Membership]) -> list[AgencyCounts]:
     ]
 
 
+@dataclass(frozen=True)
+class NulagesbildOverview:
+    releases: list[NulagesbildRelease]
+    drafts_waiting: int
+
+
+def nulagesbild_overview(shown: int = 3) -> NulagesbildOverview:
+    """The newest releases and how many drafts wait for review (anonymised content only, not loaded)."""
+    releases = list(NulagesbildRelease.objects.defer("content").order_by("-released_at")[:shown])
+    return NulagesbildOverview(releases, NulagesbildDraft.objects.count())
+
+
 @require_GET
 @never_cache
 def start(request: HttpRequest) -> HttpResponse:
@@ -295,6 +308,7 @@ def start(request: HttpRequest) -> HttpResponse:
         "memberships": memberships,
         "overview": overview,
         "team_counts": manager_counts(memberships),
+        "nulagesbild": nulagesbild_overview() if Role.CHEF in roles else None,
         "awaiting_review": awaiting_review,
         "is_caseworker": is_caseworker,
         "is_coordinator": Role.SAMORDNARE in roles,

@@ -11,9 +11,10 @@
 --   psql "postgres://skyddsnat_owner@HOST/skyddsnat" -v ON_ERROR_STOP=1 -f deploy/postgres/grants.sql
 --   psql "postgres://skyddsnat_owner@HOST/skyddsnat_keys" -v ON_ERROR_STOP=1 -f deploy/postgres/grants.sql
 --
--- The application may read and write its tables, but the audit trail only grows: no UPDATE, DELETE or
--- TRUNCATE on the audit tables. (A trigger installed by migration access 0005 refuses UPDATE and DELETE
--- from every role, the owner too; TRUNCATE is kept from the application here.)
+-- The application may read and write its tables, but the audit trail only grows and a released
+-- nulägesbild never changes: no UPDATE, DELETE or TRUNCATE on those tables. (Triggers installed by
+-- migrations access 0005 and coordination 0002 refuse UPDATE and DELETE from every role, the owner too;
+-- TRUNCATE, which no row trigger sees, is kept from the application here.)
 
 GRANT USAGE ON SCHEMA public TO skyddsnat_app;
 GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO skyddsnat_app;
@@ -25,7 +26,8 @@ DECLARE
     audit_table text;
 BEGIN
     FOREACH audit_table IN ARRAY ARRAY[
-        'access_auditevent', 'access_auditcheckpoint', 'access_auditverification', 'auditlog_logentry'
+        'access_auditevent', 'access_auditcheckpoint', 'access_auditverification', 'auditlog_logentry',
+        'coordination_nulagesbildrelease'
     ] LOOP
         IF to_regclass('public.' || audit_table) IS NOT NULL THEN
             EXECUTE format('REVOKE UPDATE, DELETE, TRUNCATE ON public.%I FROM skyddsnat_app', audit_table);

@@ -80,8 +80,11 @@ def test_the_orm_cannot_change_or_delete_an_event_either(trail: list[AuditEvent]
 def _apply_grants() -> None:
     with connection.cursor() as cursor:
         cursor.execute(
+            # Roles are shared by every database of the server: another test run may create it at the
+            # same moment, so a duplicate is as good as success.
             f"DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{APP_ROLE}') "
-            f"THEN CREATE ROLE {APP_ROLE} NOLOGIN; END IF; END $$"
+            f"THEN CREATE ROLE {APP_ROLE} NOLOGIN; END IF; "
+            "EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$"
         )
         cursor.execute((Path(settings.BASE_DIR) / "deploy" / "postgres" / "grants.sql").read_text())
 

@@ -31,6 +31,8 @@ from coordination.models import (
     Referral,
     ReferralStatus,
 )
+from coordination.nulagesbild.periods import Period
+from coordination.nulagesbild.release import do_generate_draft, do_release_draft
 from tests.coordination.action_world import DESCRIPTION, PERSON_NAME, World, build_world, make_overdue
 from tests.factories import open_case
 
@@ -114,7 +116,8 @@ def test_my_actions_are_listed_by_reference_overdue_first(world: World, login_cl
     assert colleagues.case.reference not in mine
     assert finished.case.reference not in mine
     assert DESCRIPTION not in body
-    assert "ZZ" not in body
+    # The markers of the world's name and free text (a bare "ZZ" can occur in a random CSRF token).
+    assert "ZZNAME" not in body and "ZZDESCRIPTION" not in body
 
 
 def test_without_actions_the_list_says_so(world: World, login_client) -> None:
@@ -364,6 +367,27 @@ def test_the_chef_sees_counts_of_the_agency_and_never_a_reference_or_a_name(
         assert "police_handlaggare" not in page
         assert PERSON_NAME not in page
         assert DESCRIPTION not in page
+
+
+def test_the_chefs_start_page_lists_the_newest_releases_and_the_drafts_waiting(
+    world: World, login_client
+) -> None:
+    body = start_page(world, "owner_chef", login_client)
+    assert "Inga nulägesbilder är publicerade ännu." in section(body, "nulagesbild")
+    chef, membership = world.user("owner_chef"), world.membership("owner_chef")
+    year = timezone.localdate().year
+    draft = do_generate_draft(Period(year), acting_user=chef, membership=membership)
+    release = do_release_draft(
+        draft.pk, reviewed_sha256=draft.sha256, acting_user=chef, membership=membership
+    )
+    do_generate_draft(Period(year), acting_user=chef, membership=membership)
+    part = section(start_page(world, "owner_chef", login_client), "nulagesbild")
+    assert reverse("coordination:nulagesbild_detail", kwargs={"release_id": release.pk}) in part
+    assert f"Nulägesbild {year}" in part
+    assert "1 utkast väntar på granskning." in part
+    assert "Inga nulägesbilder" not in part
+    # Only a chef gets the part at all.
+    assert 'aria-labelledby="nulagesbild"' not in start_page(world, "owner_handlaggare", login_client)
 
 
 # --- Query counts ----------------------------------------------------------------------------------------

@@ -1,0 +1,210 @@
+"""Synthetic statistics records for the nulägesbild tests, and a plain-Python count of them.
+
+The datasets are skewed on purpose: few men, very few "annat", rare forms of violence and rare special
+categories, so a release has many small cells, rows with one small cell, columns whose whole group
+is in one category, and small populations. ``reference_counts`` counts records one by one in Python,
+independently of aggregate.py's SQL; a test checks the two agree on the database.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+
+from cases.choices import (
+    AgeBand,
+    CaseFlag,
+    HonourSubtype,
+    MeasureKind,
+    PerpetratorRelation,
+    RiskLevel,
+    ViolenceContext,
+    ViolenceForm,
+    to_mask,
+)
+from cases.models import StatisticsRecord
+from coordination.nulagesbild.periods import Period
+from coordination.nulagesbild.tables import (
+    FRAME_TABLES,
+    GENDERS,
+    NEW,
+    OVERVIEW,
+    SPECIAL,
+    TOTAL,
+    Measure,
+    cell_id,
+)
+
+
+@dataclass
+class Record:
+    opened_period: int
+    closed_period: int | None
+    legal_gender: str
+    age_band: str
+    context_mask: int
+    form_mask: int
+    honour_mask: int
+    relation_mask: int
+    flag_mask: int
+    measure_mask: int
+    risk_level: str
+    risk_assessment_count: int
+    repeat_victimisation: bool
+    child_count: int
+
+    def model(self, pseudonym: str) -> StatisticsRecord:
+        return StatisticsRecord(pseudonym=pseudonym, **self.__dict__)
+
+
+def _pick(rng: random.Random, choices: dict[str, float]) -> str:
+    return rng.choices(list(choices), weights=list(choices.values()))[0]
+
+
+def _some(rng: random.Random, probabilities: dict[str, float], scale: float) -> list[str]:
+    return [
+        code for code, probability in probabilities.items() if rng.random() < min(1.0, probability * scale)
+    ]
+
+
+def random_records(seed: int, *, size: int | None = None, year: int = 2026) -> list[Record]:
+    """About 30–400 records opened over three years up to ``year``, skewed towards small cells."""
+    rng = random.Random(seed)  # noqa: S311 - test data
+    size = size if size is not None else rng.randint(30, 400)
+    # Each dataset leans its own way: one has more men, another almost no "annat", another many HRV.
+    genders = {"kvinna": 0.78, "man": 0.18 * rng.uniform(0.2, 1.6), "annat": 0.04 * rng.uniform(0.0, 2.0)}
+    rarity = rng.uniform(0.3, 1.5)
+    contexts = {
+        ViolenceContext.PARTNER: 0.7,
+        ViolenceContext.OTHER_RELATIVE: 0.25 * rarity,
+        ViolenceContext.HONOUR: 0.08 * rarity,
+    }
+    forms = {
+        ViolenceForm.PHYSICAL: 0.6,
+        ViolenceForm.PSYCHOLOGICAL: 0.85,
+        ViolenceForm.SEXUAL: 0.15,
+        ViolenceForm.ECONOMIC: 0.1,
+        ViolenceForm.MATERIAL: 0.05,
+        ViolenceForm.LATENT: 0.03,
+        ViolenceForm.NEGLECT: 0.02,
+        ViolenceForm.DISABILITY_RELATED: 0.02,
+        ViolenceForm.DIGITAL: 0.1,
+    }
+    relations = {
+        PerpetratorRelation.PARTNER: 0.5,
+        PerpetratorRelation.EX_PARTNER: 0.3,
+        PerpetratorRelation.PARENT: 0.08,
+        PerpetratorRelation.CHILD: 0.03,
+        PerpetratorRelation.SIBLING: 0.03,
+        PerpetratorRelation.OTHER_RELATIVE: 0.05,
+        PerpetratorRelation.SEVERAL: 0.04,
+        PerpetratorRelation.OTHER: 0.03,
+    }
+    ages = {
+        AgeBand.CHILD: 0.05,
+        AgeBand.YOUNG: 0.3,
+        AgeBand.ADULT: 0.4,
+        AgeBand.MIDDLE: 0.17,
+        AgeBand.ELDERLY: 0.06 * rarity,
+        AgeBand.UNKNOWN: 0.02,
+    }
+    measures = {
+        MeasureKind.CONTACT_BAN: 0.15,
+        MeasureKind.SHELTERED_HOUSING: 0.12,
+        MeasureKind.SAFETY_ALARM: 0.08,
+        MeasureKind.TRAVEL_BAN: 0.02,
+        MeasureKind.SAFETY_PLAN: 0.4,
+    }
+    risks = {"": 0.3, RiskLevel.LOW: 0.3, RiskLevel.MEDIUM: 0.25, RiskLevel.HIGH: 0.15}
+    records = []
+    for _index in range(size):
+        gender = _pick(rng, genders)
+        opened = rng.randint((year - 2) * 2, year * 2 + 1)
+        closed = None if rng.random() < 0.5 else opened + rng.randint(0, 3)
+        context = _some(rng, contexts, 1.0) or ([ViolenceContext.PARTNER] if rng.random() < 0.8 else [])
+        honour = (
+            _some(rng, {code: 0.3 for code in HonourSubtype.values}, rarity)
+            if ViolenceContext.HONOUR in context
+            else []
+        )
+        children = rng.choice([0, 0, 0, 1, 1, 2, 3, 4])
+        flags = _some(
+            rng,
+            {
+                CaseFlag.LGBTQI: 0.04,
+                CaseFlag.ELDERLY: 0.05,
+                CaseFlag.SHELTERED_HOUSING: 0.05,
+                CaseFlag.CHILDREN_WITNESSED: 0.5 if children else 0.0,
+                CaseFlag.REPORT_OF_CONCERN: 0.4 if children else 0.02,
+            },
+            rarity,
+        )
+        if gender == "kvinna" and rng.random() < 0.07 * rarity:
+            flags.append(CaseFlag.DISABILITY)
+        if children:
+            flags.append(CaseFlag.CHILDREN_IN_HOUSEHOLD)
+        risk = _pick(rng, risks)
+        records.append(
+            Record(
+                opened_period=opened,
+                closed_period=closed,
+                legal_gender=gender,
+                age_band=_pick(rng, ages),
+                context_mask=to_mask(ViolenceContext, context),
+                form_mask=to_mask(ViolenceForm, _some(rng, forms, rarity)),
+                honour_mask=to_mask(HonourSubtype, honour),
+                relation_mask=to_mask(PerpetratorRelation, _some(rng, relations, 1.0)),
+                flag_mask=to_mask(CaseFlag, sorted(set(flags))),
+                measure_mask=to_mask(MeasureKind, _some(rng, measures, rarity)),
+                risk_level=risk,
+                risk_assessment_count=0 if not risk else rng.randint(1, 3),
+                repeat_victimisation=rng.random() < 0.2,
+                child_count=children,
+            )
+        )
+    return records
+
+
+def _matches(record: Record, measure: Measure) -> int:
+    value = getattr(record, measure.field)
+    if measure.kind == "bit":
+        return int(bool(value & int(measure.value)))
+    if measure.kind == "equals":
+        return int(value == measure.value)
+    if measure.kind == "true":
+        return int(bool(value))
+    return int(value)  # sum
+
+
+def reference_counts(records: list[Record], period: Period) -> dict[str, int]:
+    """The statistics cells counted record by record (the collaboration cells are 0 here)."""
+    column_of = {gender: column for column, gender, _label in GENDERS}
+    counts: dict[str, int] = {}
+
+    def add(key: str, amount: int) -> None:
+        counts[key] = counts.get(key, 0) + amount
+
+    for record in records:
+        ongoing = record.opened_period <= period.last and (
+            record.closed_period is None or record.closed_period >= period.first
+        )
+        if not ongoing:
+            continue
+        new = record.opened_period >= period.first
+        column = column_of.get(record.legal_gender, "ovriga")
+        for frame, member in ((NEW, new), ("pagaende", True)):
+            if member:
+                add(cell_id(OVERVIEW, frame, column), 1)
+                add(cell_id(OVERVIEW, frame, TOTAL), 1)
+        for table in FRAME_TABLES:
+            if table.frame == NEW and not new:
+                continue
+            for row in table.rows:
+                amount = _matches(record, row.measure)
+                add(cell_id(table.key, row.key, column), amount)
+                add(cell_id(table.key, row.key, TOTAL), amount)
+        for special in SPECIAL.rows:
+            assert special.measure is not None
+            if special.gender is None or special.gender == record.legal_gender:
+                add(cell_id(SPECIAL.key, special.key, TOTAL), _matches(record, special.measure))
+    return counts

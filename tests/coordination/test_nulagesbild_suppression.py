@@ -1,0 +1,208 @@
+"""The disclosure rules of a nulägesbild, one by one, on hand-made counts (no database needed)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from coordination.nulagesbild.content import (
+    UnprotectedReleaseError,
+    build_content,
+    build_problem,
+    canonical_json,
+)
+from coordination.nulagesbild.periods import Period
+from coordination.nulagesbild.suppression import BELOW, HIDDEN, SHOWN, protect
+from coordination.nulagesbild.tables import FRAME_TABLES, GENDERS, NEW, ONGOING, OVERVIEW, TOTAL, cell_id
+from tests.coordination.nulagesbild_data import random_records, reference_counts
+
+PERIOD = Period(2026)
+COLUMNS = [column for column, _gender, _label in GENDERS]
+
+
+def large_counts(**overrides: int) -> dict[str, int]:
+    """Every frame cell large (women 200, men 100, others 50) unless overridden; row totals follow."""
+    counts: dict[str, int] = {}
+    base = {"kvinnor": 200, "man": 100, "ovriga": 50}
+    rows = [(OVERVIEW, NEW), (OVERVIEW, ONGOING)] + [(t.key, r.key) for t in FRAME_TABLES for r in t.rows]
+    for table_key, row_key in rows:
+        for column in COLUMNS:
+            counts[cell_id(table_key, row_key, column)] = base[column]
+    # The exclusive tables must add up to their population: spread the population over the rows.
+    for table in FRAME_TABLES:
+        if table.kind == "exclusive":
+            for column in COLUMNS:
+                share = base[column] // len(table.rows)
+                for index, row in enumerate(table.rows):
+                    extra = base[column] - share * len(table.rows) if index == 0 else 0
+                    counts[cell_id(table.key, row.key, column)] = share + extra
+    counts.update(overrides)
+    for table_key, row_key in rows:
+        counts[cell_id(table_key, row_key, TOTAL)] = sum(
+            counts[cell_id(table_key, row_key, c)] for c in COLUMNS
+        )
+    for key in ("kvinnor_funktionsnedsattning", "hbtqi", "heder_tvangsaktenskap"):
+        counts.setdefault(cell_id("sarskilda", key, TOTAL), 40)
+    return counts
+
+
+def published(content: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    cells = {}
+    for table in content["tables"]:
+        for row in [*table["rows"], *([table["population"]] if table["population"] else [])]:
+            for cell in row["cells"]:
+                cells[cell["id"]] = cell
+    return cells
+
+
+def test_large_counts_are_all_shown_and_nothing_is_suppressed() -> None:
+    content = build_content(large_counts(), PERIOD)
+    cells = published(content)
+    assert cells["vald.fysiskt.kvinnor"] == {
+        "id": "vald.fysiskt.kvinnor",
+        "status": SHOWN,
+        "display": "200",
+        "value": 200,
+        "upper": None,
+        "percent": 100,
+    }
+    assert content["method"]["cells"]["secondary"] == 0
+
+
+def test_a_count_of_one_to_four_is_shown_as_below_five_and_gets_a_partner_in_its_row() -> None:
+    content = build_content(large_counts(**{"vald.sexuellt.man": 3}), PERIOD)
+    cells = published(content)
+    assert cells["vald.sexuellt.man"]["display"] == "<5"
+    assert cells["vald.sexuellt.man"]["value"] is None
+    assert cells["vald.sexuellt.man"]["upper"] == 4
+    # Alone in its row it would be the total minus the others: another cell of the row is hidden too.
+    row = [cells[cell_id("vald", "sexuellt", column)] for column in (*COLUMNS, TOTAL)]
+    assert sum(cell["status"] != SHOWN for cell in row) >= 2
+
+
+def test_a_suppressed_value_is_nowhere_in_the_stored_content() -> None:
+    content = build_content(large_counts(**{"vald.sexuellt.man": 3}), PERIOD)
+    cells = published(content)
+    hidden = [cell for cell in cells.values() if cell["status"] != SHOWN]
+    assert hidden
+    for cell in hidden:
+        assert cell["value"] is None and cell["percent"] is None
+        assert cell["display"] in ("<5", "<10", "×")
+    # The true row total (303) would give the small count away; it is not in the content at all.
+    row_total = cells["vald.sexuellt.totalt"]
+    if row_total["status"] != SHOWN:
+        assert '"value":303' not in canonical_json(content)
+
+
+def test_special_category_totals_below_ten_are_shown_as_below_ten() -> None:
+    counts = large_counts(**{"sarskilda.hbtqi.totalt": 7, "sarskilda.heder_barnaktenskap.totalt": 0})
+    cells = published(build_content(counts, PERIOD))
+    assert cells["sarskilda.hbtqi.totalt"]["display"] == "<10"
+    assert cells["sarskilda.hbtqi.totalt"]["upper"] == 9
+    assert cells["sarskilda.heder_barnaktenskap.totalt"]["display"] == "0"
+    assert cells["sarskilda.kvinnor_funktionsnedsattning.totalt"]["display"] == "40"
+
+
+def test_a_small_row_is_not_broken_down_and_its_zeros_are_hidden() -> None:
+    # Three HRV cases, all women: shown, the zeros would say every one of them is a woman.
+    counts = large_counts(
+        **{"kontext_nya.hrv.kvinnor": 3, "kontext_nya.hrv.man": 0, "kontext_nya.hrv.ovriga": 0}
+    )
+    cells = published(build_content(counts, PERIOD))
+    assert cells["kontext_nya.hrv.totalt"]["display"] == "<5"
+    assert [cells[f"kontext_nya.hrv.{column}"]["display"] for column in COLUMNS] == ["×", "×", "×"]
+
+
+def test_a_small_gender_group_is_not_broken_down_anywhere() -> None:
+    overrides = {"oversikt.nya.ovriga": 3}
+    for table in FRAME_TABLES:
+        if table.frame == NEW:
+            for index, row in enumerate(table.rows):
+                small = (1 if index < 3 else 0) if table.kind == "exclusive" else 2
+                overrides[cell_id(table.key, row.key, "ovriga")] = small
+    counts = large_counts(**overrides)
+    content = build_content(counts, PERIOD)
+    cells = published(content)
+    assert cells["oversikt.nya.ovriga"]["display"] == "<5"
+    for table in content["tables"]:
+        if table["frame"] == NEW and table["kind"] != "oneway":
+            for row in table["rows"]:
+                assert row["cells"][2]["display"] == "×", (table["key"], row["key"])
+
+
+def test_a_whole_gender_group_in_one_category_of_an_exclusive_table_is_hidden() -> None:
+    # All 50 "övriga" new cases are 18–29: the zeros would state the age band of every one of them.
+    overrides = {cell_id("alder", row.key, "ovriga"): 0 for row in FRAME_TABLES[2].rows}
+    overrides[cell_id("alder", "18-29", "ovriga")] = 50
+    cells = published(build_content(large_counts(**overrides), PERIOD))
+    assert {cells[cell_id("alder", row.key, "ovriga")]["display"] for row in FRAME_TABLES[2].rows} == {"×"}
+    # A zero in a table where a case can be in several rows is kept.
+    zero = large_counts(**{"vald.latent.ovriga": 0})
+    assert published(build_content(zero, PERIOD))["vald.latent.ovriga"]["display"] == "0"
+
+
+def test_a_zero_that_the_published_figures_force_is_shown() -> None:
+    # No new case is "övriga": every övriga cell of the new cases is 0 whatever is hidden elsewhere.
+    overrides = {"oversikt.nya.ovriga": 0}
+    for table in FRAME_TABLES:
+        if table.frame == NEW:
+            overrides.update({cell_id(table.key, row.key, "ovriga"): 0 for row in table.rows})
+    overrides.update({"kontext_nya.hrv.kvinnor": 2, "kontext_nya.hrv.man": 0})
+    cells = published(build_content(large_counts(**overrides), PERIOD))
+    assert cells["kontext_nya.hrv.totalt"]["display"] == "<5"
+    assert cells["kontext_nya.hrv.ovriga"]["display"] == "0"
+
+
+def test_shares_are_shown_only_with_a_denominator_of_twenty_and_both_counts_published() -> None:
+    counts = large_counts(**{"oversikt.nya.ovriga": 19})
+    cells = published(build_content(counts, PERIOD))
+    assert cells["vald.fysiskt.kvinnor"]["percent"] == 100
+    assert cells["vald.fysiskt.ovriga"]["percent"] is None  # denominator 19
+    small = published(build_content(large_counts(**{"vald.sexuellt.man": 3}), PERIOD))
+    assert small["vald.sexuellt.man"]["percent"] is None
+
+
+def test_the_content_is_the_same_for_the_same_counts() -> None:
+    counts = reference_counts(random_records(7), PERIOD)
+    assert canonical_json(build_content(counts, PERIOD)) == canonical_json(build_content(counts, PERIOD))
+
+
+def test_the_method_records_thresholds_and_how_many_cells_were_suppressed_and_why() -> None:
+    content = build_content(reference_counts(random_records(11), PERIOD), PERIOD)
+    method = content["method"]
+    assert method["threshold"] == 5 and method["special_threshold"] == 10
+    assert method["percent_min_denominator"] == 20 and method["secondary_suppression"] is True
+    cells = method["cells"]
+    suppressed = cells["primary"] + cells["small_group"] + cells["whole_group"] + cells["secondary"]
+    assert cells["shown"] + suppressed == cells["total"] == len(published(content)) - 0
+    assert len(method["suppressed"]) == suppressed
+    assert {entry["reason"] for entry in method["suppressed"]} <= {
+        "primär",
+        "liten grupp",
+        "hel grupp",
+        "sekundär",
+    }
+    json.dumps(content)  # plain JSON throughout
+
+
+def test_every_suppressed_cell_is_certified_and_switching_secondary_off_leaves_some_unprotected() -> None:
+    counts = reference_counts(random_records(3), PERIOD)
+    outcome = protect(build_problem(counts))
+    assert outcome.unprotected == ()
+    assert any(cell.status in (BELOW, HIDDEN) for cell in outcome.cells.values())
+    without = protect(build_problem(counts), secondary=False)
+    assert without.unprotected, "with primary suppression alone some cells can be worked out"
+
+
+def test_a_release_whose_cells_cannot_all_be_protected_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    from coordination.nulagesbild import content as content_module
+
+    def stuck(problem: Any, *, secondary: bool = True) -> Any:
+        outcome = protect(problem, secondary=False)
+        return outcome
+
+    monkeypatch.setattr(content_module, "protect", stuck)
+    with pytest.raises(UnprotectedReleaseError):
+        build_content(reference_counts(random_records(3), PERIOD), PERIOD)
