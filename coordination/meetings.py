@@ -420,7 +420,8 @@ def _change_status(
 def do_cancel_meeting(
     meeting: Meeting, *, acting_user: User, membership: Membership, request: HttpRequest | None = None
 ) -> Meeting:
-    return _change_status(
+    """Cancel a planned meeting; everyone who was called to it is told, as they were when it was set."""
+    meeting = _change_status(
         meeting,
         MeetingStatus.CANCELLED,
         "meeting.cancel",
@@ -428,6 +429,13 @@ def do_cancel_meeting(
         membership=membership,
         request=request,
     )
+    notify(
+        participant_casework_users(meeting),
+        NotificationKind.MEETING_CANCELLED,
+        meeting=meeting,
+        exclude=acting_user,
+    )
+    return meeting
 
 
 @transaction.atomic

@@ -234,6 +234,7 @@ class NotificationKind(models.TextChoices):
     REFERRAL_ANSWERED = "svar", _("Svar på förfrågan om samverkan")
     REFERRAL_REVOKED = "aterkallad", _("Förfrågan återkallad")
     MEETING_SCHEDULED = "mote", _("Kallelse till samverkansmöte")
+    MEETING_CANCELLED = "mote_instalt", _("Samverkansmöte inställt")
     ACTION_ASSIGNED = "atgard", _("Ny åtgärd att utföra")
 
 

@@ -622,6 +622,15 @@ def test_a_meeting_is_cancelled_once_and_audited(world: World) -> None:
         do_mark_held(started(meeting), acting_user=world.samordnare.user, membership=world.samordnare)
 
 
+def test_those_called_to_a_meeting_are_told_when_it_is_cancelled(world: World) -> None:
+    meeting = schedule(world.samordnare, [world.police])
+    do_cancel_meeting(meeting, acting_user=world.samordnare.user, membership=world.samordnare)
+    cancelled = Notification.objects.filter(meeting=meeting, kind=NotificationKind.MEETING_CANCELLED)
+    # The same people as the notice of the meeting, never the samordnare who cancelled it.
+    told = set(cancelled.values_list("user__username", flat=True))
+    assert told == {"handlaggare", "polis", "polissamordnare"}
+
+
 def test_a_meeting_is_held_only_once_it_has_started(world: World) -> None:
     meeting = schedule(world.samordnare, [world.police])
     with pytest.raises(MeetingError, match="inte börjat"):
