@@ -146,9 +146,32 @@ class PlanRights:
     can_add: bool
     managing: dict[int, Membership] = field(default_factory=dict)
     assignable: list[Agency] = field(default_factory=list)
+    # The agencies that see the plan now; an open action of any other agency is orphaned.
+    seeing: frozenset[int] = frozenset()
 
     def may_manage(self, action: Action) -> bool:
         return self.sees and action.agency_id in self.managing
+
+    def is_orphaned(self, action: Action) -> bool:
+        """The action's agency no longer sees the plan (its disclosure ended), so nobody there can
+        close it."""
+        return self.sees and action.agency_id not in self.seeing
+
+    def may_strike_orphan(self, action: Action) -> bool:
+        """The owning agency's caseworkers may strike an orphaned action, and only strike it: it is not
+        theirs to call done. Without this it would stay open, and overdue, for ever."""
+        if self.access is None or self.access.via != "owner" or not self.is_orphaned(action):
+            return False
+        return self.access.case.agency_id in self.managing
+
+    def membership_for(self, action: Action) -> Membership | None:
+        """The membership the user acts in on ``action``: its own agency's, or for an orphaned action
+        the owning agency's."""
+        if self.may_manage(action):
+            return self.managing[action.agency_id]
+        if self.may_strike_orphan(action) and self.access is not None:
+            return self.managing[self.access.case.agency_id]
+        return None
 
 
 def plan_rights(user: User, access: CaseAccess | None) -> PlanRights:
@@ -169,7 +192,12 @@ def plan_rights(user: User, access: CaseAccess | None) -> PlanRights:
         # A disclosed-to agency takes on work itself; it does not hand work to others.
         agencies = [agency for agency in agencies if agency.pk in managing]
     return PlanRights(
-        access=access, sees=True, can_add=bool(agencies), managing=managing, assignable=agencies
+        access=access,
+        sees=True,
+        can_add=bool(agencies),
+        managing=managing,
+        assignable=agencies,
+        seeing=frozenset(seeing),
     )
 
 
@@ -272,15 +300,22 @@ def _locked_open(action: Action) -> Action:
     return locked
 
 
-def _check_action_owner_rule(action: Action, acting_user: User, membership: Membership) -> None:
+def _check_action_owner_rule(
+    action: Action, acting_user: User, membership: Membership, *, striking: bool = False
+) -> None:
     """The action-owner rule: the acting user works, in ``membership``, for the action's own agency,
-    and that agency still sees the case's plan."""
+    and that agency still sees the case's plan. The one exception: an orphaned action (its agency no
+    longer sees the plan) may be struck, ``striking``, by a caseworker of the agency owning the case."""
     rights = plan_rights(acting_user, case_access(acting_user, action.case))
-    if (
-        not rights.may_manage(action)
-        or not _acting_in(membership, acting_user)
-        or membership.agency_id != action.agency_id
-    ):
+    if not _acting_in(membership, acting_user):
+        allowed = False
+    elif rights.may_manage(action):
+        allowed = membership.agency_id == action.agency_id
+    else:
+        allowed = (
+            striking and rights.may_strike_orphan(action) and membership.agency_id == action.case.agency_id
+        )
+    if not allowed:
         raise CaseActionError(
             _("Bara den ansvariga myndighetens handläggare och samordnare kan ändra åtgärden.")
         )
@@ -299,7 +334,7 @@ def do_close_action(
     if status not in CLOSING_STATUSES:
         raise CaseActionError(_("Välj om åtgärden är klar eller struken."))
     locked = _locked_open(action)
-    _check_action_owner_rule(locked, acting_user, membership)
+    _check_action_owner_rule(locked, acting_user, membership, striking=status == ActionStatus.CANCELLED)
     locked.status = status
     locked.closed_by = acting_user
     locked.closed_at = timezone.now()
@@ -357,6 +392,9 @@ class ActionEntry(_Redacted):
     description: str
     is_overdue: bool
     may_manage: bool
+    # The action's agency no longer sees the plan; ``may_strike`` says the user may strike it anyway.
+    is_orphaned: bool = False
+    may_strike: bool = False
     # Whom the action may be given to instead (its agency's other caseworkers), for those who manage it.
     other_owners: list[Membership] = field(default_factory=list)
 
@@ -410,6 +448,8 @@ def read_action_plan(case: Case, *, user: User, request: HttpRequest | None) -> 
             description=vault.open(action, "description"),
             is_overdue=is_overdue(action, day),
             may_manage=manages,
+            is_orphaned=action.status == ActionStatus.OPEN and rights.is_orphaned(action),
+            may_strike=action.status == ActionStatus.OPEN and rights.may_strike_orphan(action),
             other_owners=[
                 member
                 for member in members_by_agency.get(action.agency_id, [])

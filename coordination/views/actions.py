@@ -182,7 +182,7 @@ def _managed_action(
     action = Action.objects.filter(case=access.case, pk=action_id).select_related("case__agency").first()
     if action is None:
         raise Http404
-    membership = rights.managing.get(action.agency_id)
+    membership = rights.membership_for(action)
     if membership is None:
         raise PermissionDenied
     return access, action, membership

@@ -342,6 +342,50 @@ def test_an_agency_whose_disclosure_ended_can_no_longer_close_its_action(world: 
         close(world, action, "police_handlaggare")
 
 
+def end_police_disclosure(world: World) -> None:
+    do_end_disclosure(
+        world.disclosures["police"],
+        acting_user=world.user("owner_handlaggare"),
+        membership=world.membership("owner_handlaggare"),
+    )
+
+
+@pytest.mark.parametrize("persona", EVERYONE)
+def test_only_the_owning_agency_strikes_an_action_whose_agency_lost_the_case(
+    world: World, persona: str
+) -> None:
+    action = world.add(by="owner_handlaggare", owner="police_handlaggare")
+    end_police_disclosure(world)
+    if persona in OWNER_ACTION_MANAGERS:
+        struck = close(world, action, persona, ActionStatus.CANCELLED)
+        assert struck.status == ActionStatus.CANCELLED
+        assert struck.closed_by == world.user(persona)
+        (event,) = AuditEvent.objects.filter(action="action.close")
+        assert event.details == {
+            "action": str(action.pk),
+            "agency": world.agency("police").code,
+            "status": "struken",
+        }
+        assert event.agency_code == world.agency("owner").code
+    else:
+        with pytest.raises(CaseActionError):
+            close(world, action, persona, ActionStatus.CANCELLED)
+        assert Action.objects.get(pk=action.pk).status == ActionStatus.OPEN
+
+
+def test_the_owning_agency_never_calls_another_agencys_action_done_nor_reassigns_it(world: World) -> None:
+    action = world.add(by="owner_handlaggare", owner="police_handlaggare")
+    with pytest.raises(CaseActionError):
+        # While the police still see the case, their action is theirs alone, even to strike.
+        close(world, action, "owner_handlaggare", ActionStatus.CANCELLED)
+    end_police_disclosure(world)
+    with pytest.raises(CaseActionError):
+        close(world, action, "owner_handlaggare", ActionStatus.DONE)
+    with pytest.raises(CaseActionError):
+        reassign(world, action, "owner_handlaggare", "police_samordnare")
+    assert Action.objects.get(pk=action.pk).status == ActionStatus.OPEN
+
+
 def test_an_unaudited_close_changes_nothing(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
     action = world.add(by="owner_handlaggare", owner="owner_handlaggare")
 

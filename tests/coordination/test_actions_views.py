@@ -368,3 +368,33 @@ def test_reassigning_over_http(world: World, login_client) -> None:
     )
     assert "Välj en handläggare eller samordnare vid den ansvariga myndigheten." in response.content.decode()
     assert Action.objects.get(pk=action.pk).owner == world.user("police_samordnare")
+
+
+# --- An action whose agency lost the case -------------------------------------------------------------------
+
+
+def test_the_owning_agency_sees_and_strikes_an_action_whose_agency_lost_the_case(
+    world: World, login_client
+) -> None:
+    from cases.sharing import do_end_disclosure
+
+    action = world.add(by="owner_handlaggare", owner="police_handlaggare")
+    client = client_for(world, "owner_handlaggare", login_client)
+    note = "Myndigheten ser inte längre ärendet"
+    assert note not in plan_section(client.get(page_url(world)).content.decode())
+    do_end_disclosure(
+        world.disclosures["police"],
+        acting_user=world.user("owner_handlaggare"),
+        membership=world.membership("owner_handlaggare"),
+    )
+    plan = plan_section(client.get(page_url(world)).content.decode())
+    assert note in plan
+    # Only striking is offered: calling it done is the police's word, and they are gone.
+    assert plan.count(f'action="{close_url(world, action)}"') == 1
+    assert f'value="{ActionStatus.CANCELLED}"' in plan and f'value="{ActionStatus.DONE}"' not in plan
+    response = client.post(close_url(world, action), {"status": ActionStatus.DONE}, follow=True)
+    assert "Bara den ansvariga myndighetens" in response.content.decode()
+    assert Action.objects.get(pk=action.pk).status == ActionStatus.OPEN
+    client.post(close_url(world, action), {"status": ActionStatus.CANCELLED})
+    assert Action.objects.get(pk=action.pk).status == ActionStatus.CANCELLED
+    assert note not in plan_section(client.get(page_url(world)).content.decode())
