@@ -6,6 +6,8 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/test
 DEMO_ENV := SKYDDSNAT_DEBUG=true
+# The suite runs on every CPU (pytest-xdist, one database per worker); TEST_WORKERS=0 runs it in one process.
+TEST_WORKERS ?= auto
 
 .PHONY: run test test-postgres test-browser quality format messages install clean
 
@@ -29,15 +31,15 @@ run: $(VENV)/.installed
 
 ## test: the whole test suite on SQLite (browser tests included when Chromium is installed)
 test: $(VENV)/.installed
-	$(PY) -m pytest
+	$(PY) -m pytest -n $(TEST_WORKERS)
 
 ## test-postgres: the suite against PostgreSQL (browser tests: make test-browser)
 test-postgres: $(VENV)/.installed
-	DATABASE_URL=$(POSTGRES_URL) $(PY) -m pytest -m "not browser"
+	DATABASE_URL=$(POSTGRES_URL) $(PY) -m pytest -n $(TEST_WORKERS) -m "not browser"
 
 ## test-browser: only the Chromium tests
 test-browser: $(VENV)/.installed
-	$(PY) -m pytest -m browser
+	$(PY) -m pytest -n $(TEST_WORKERS) -m browser
 
 ## quality: lint, format check, types, migrations in step with the models, translations compiled
 quality: $(VENV)/.installed
