@@ -131,11 +131,20 @@ class Membership(models.Model):
 def auditor_scope(codes: list[str]) -> models.Q:
     """What the granskare of the agencies ``codes`` read: events of staff acting in those agencies,
     events about objects those agencies own, and events with no acting agency (logins, logouts, failed
-    logins, lockouts) by users who are or were members of them."""
+    logins, lockouts) by users who are or were members of them.
+
+    Events that belong to no agency at all, those of the system (a scheduled export, a command) and of
+    users who were never a member anywhere (a superuser made at the command line), about no agency's
+    object, are read by every granskare: otherwise nobody would ever see them. Not the row changes
+    django-auditlog reports (``model.*``): those name rows of any agency's cases."""
+    unaffiliated = models.Q(actor__isnull=True) | models.Q(
+        actor__in=User.objects.filter(memberships__isnull=True).values("pk")
+    )
     return (
         models.Q(agency_code__in=codes)
         | models.Q(object_agency__in=codes)
         | models.Q(agency_code="", actor__in=Membership.objects.filter(agency__code__in=codes).values("user"))
+        | (models.Q(agency_code="", object_agency="") & unaffiliated & ~models.Q(action__startswith="model."))
     )
 
 

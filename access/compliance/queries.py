@@ -138,7 +138,7 @@ class KeysetPage:
 
 
 def scope_parts(memberships: list[Membership]) -> list[Q]:
-    """The two halves of ``visible_to_auditor``'s condition, for ``keyset_page`` of the unfiltered
+    """The parts of ``visible_to_auditor``'s condition, for ``keyset_page`` of the unfiltered
     trail. Each is only ever added to a queryset already scoped by ``visible_to_auditor``: it can
     narrow the scope, never widen it.
 
@@ -146,7 +146,7 @@ def scope_parts(memberships: list[Membership]) -> list[Q]:
     the one query, starting from the filter's own index; per half, a filter that matches nothing in one
     half (logins have no owning agency) would walk that half's whole index to find so."""
     codes = sorted({membership.agency.code for membership in memberships})
-    # The halves of access.models.auditor_scope, each walking its own index.
+    # The parts of access.models.auditor_scope, each walking its own index.
     return [child if isinstance(child, Q) else Q(child) for child in auditor_scope(codes).children]
 
 

@@ -101,8 +101,46 @@ def test_every_event_a_granskare_sees_concerns_their_agency(
         (event.action, event.agency_code, event.object_agency)
         for event in seen
         if "soc-vuxen" not in (event.agency_code, event.object_agency)
+        # Events that belong to no agency at all (the system's, a never-member's) are everyone's.
+        and not (
+            event.agency_code == event.object_agency == ""
+            and not event.action.startswith("model.")
+            and (event.actor is None or not event.actor.memberships.exists())
+        )
     ]
     assert outside == []
+
+
+def test_events_of_no_agency_are_read_by_every_granskare_and_nothing_of_another_agency_comes_with_them(
+    granskare: User, other_agency: Agency, trail: dict[str, AuditEvent]
+) -> None:
+    superuser = UserFactory.create(username="rot", is_superuser=True, is_staff=True)
+    system_export = make_event(
+        "nulagesbild.export", agency="", owner="", role="", reference="", request_id="trail-system"
+    )
+    root_login = make_event(
+        "auth.login", actor=superuser, agency="", owner="", role="", reference="", request_id="trail-root"
+    )
+    # The system acting on another agency's case, or changing a row of any agency: not for everyone.
+    system_on_police = make_event(
+        "case.purge", agency="", owner=other_agency.code, role="", request_id="trail-system-police"
+    )
+    system_row_change = make_event(
+        "model.update", agency="", owner="", role="", reference="", request_id="trail-system-row"
+    )
+    police_granskare = MembershipFactory.create(
+        user=UserFactory.create(username="polis-granskare"), agency=other_agency, role=Role.GRANSKARE
+    ).user
+    for auditor in (granskare, police_granskare):
+        seen = visible(auditor)
+        assert {system_export.pk, root_login.pk} <= seen
+    assert system_on_police.pk not in visible(granskare)
+    assert system_row_change.pk not in visible(granskare) | visible(police_granskare)
+    assert system_on_police.pk in visible(police_granskare)
+    # Once the superuser is a member somewhere, their logins belong to that agency's granskare only.
+    MembershipFactory.create(user=superuser, agency=other_agency)
+    assert root_login.pk not in visible(granskare)
+    assert root_login.pk in visible(police_granskare)
 
 
 def test_several_granskare_roles_see_the_union(

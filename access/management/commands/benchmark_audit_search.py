@@ -376,11 +376,12 @@ class Command(BaseCommand):
             samples = [_milliseconds(operation) for _index in range(repeat)]
             self.stdout.write(Timing(label, samples, len(queries)).line())
         if explain_plans:
-            first, second, third = parts
+            first, second, third, fourth = parts
             for label, queryset in (
                 ("first page, unfiltered, 1st part", scoped(EventFilters()).filter(first).order_by("-id")),
                 ("first page, unfiltered, 2nd part", scoped(EventFilters()).filter(second).order_by("-id")),
                 ("first page, unfiltered, 3rd part", scoped(EventFilters()).filter(third).order_by("-id")),
+                ("first page, unfiltered, 4th part", scoped(EventFilters()).filter(fourth).order_by("-id")),
                 ("first page, by user", scoped(EventFilters(username=user.username)).order_by("-id")),
                 ("first page, actions auth.*", scoped(EventFilters(action="auth.")).order_by("-id")),
                 (
