@@ -3,9 +3,9 @@
 Only what the audited reads in coordination/meetings.py hand over reaches a page: case references, the
 summary, minutes, decisions and actions, never an identity field. Three rules hold for every page:
 
-- the font is DejaVu Sans, embedded from the system's TTF files (``FONT_FILES``), so å, ä and ö render
-  and the text can be searched; a missing file is a clear error (``PdfFontMissingError``), never a
-  fallback to a built-in font that would drop the Swedish letters;
+- the font is embedded (coordination/pdf_fonts.py: DejaVu Sans, or the Bitstream Vera that reportlab
+  ships), so å, ä and ö render and the text can be searched; no font at all is a clear error
+  (``PdfFontMissingError``), never a standard PDF font that a reader might replace with one without them;
 - every page carries the downloader's user name, the time (Europe/Stockholm) and "Sekretess enligt
   26 kap. 1 § OSL", in the header and footer and as a light diagonal watermark, and its page number;
 - every text that comes from a user is escaped before it reaches a reportlab ``Paragraph``, which reads
@@ -18,60 +18,29 @@ import datetime
 import io
 import re
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
 from zoneinfo import ZoneInfo
 
-from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext as _
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import Flowable, KeepTogether, Paragraph, SimpleDocTemplate, Spacer
 
 from access.pdf_pages import page_counting_canvas
 from coordination.meetings import MeetingRecord, SummaryExport
+from coordination.pdf_fonts import BOLD, REGULAR, register_fonts
 
 # The legal marking, in Swedish whatever the interface language: it is what the law calls it.
 SECRECY_MARK = "Sekretess enligt 26 kap. 1 § OSL"
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
 
-FONT_DIRECTORY = Path("/usr/share/fonts/truetype/dejavu")
-FONT_FILES = {
-    "SkyddsnatSans": FONT_DIRECTORY / "DejaVuSans.ttf",
-    "SkyddsnatSans-Bold": FONT_DIRECTORY / "DejaVuSans-Bold.ttf",
-}
-REGULAR = "SkyddsnatSans"
-BOLD = "SkyddsnatSans-Bold"
-
 # Control characters other than tab and line breaks have no place in a PDF text and can upset the parser.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _BLANK_LINES = re.compile(r"\n\s*\n")
-
-
-class PdfFontMissingError(ImproperlyConfigured):
-    """A font file the PDFs embed is not installed; no PDF can be made until it is."""
-
-
-def register_fonts() -> None:
-    """Register the embedded fonts with reportlab (once), after checking that the files exist: checked
-    every time, so a font removed from a running server fails clearly instead of half-working."""
-    for path in FONT_FILES.values():
-        if not path.is_file():
-            raise PdfFontMissingError(
-                f"The PDF font file {path} is missing, so no PDF can be made. Install the Debian package "
-                "fonts-dejavu-core (it provides DejaVuSans.ttf and DejaVuSans-Bold.ttf)."
-            )
-    registered = set(pdfmetrics.getRegisteredFontNames())
-    for name, path in FONT_FILES.items():
-        if name not in registered:
-            pdfmetrics.registerFont(TTFont(name, str(path)))
-    pdfmetrics.registerFontFamily(REGULAR, normal=REGULAR, bold=BOLD, italic=REGULAR, boldItalic=BOLD)
 
 
 def escape_text(text: str) -> str:

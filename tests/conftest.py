@@ -111,3 +111,40 @@ def login_client() -> Callable[[User], Client]:
         return client
 
     return make
+
+
+def _unregister_pdf_fonts(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Forget the font registered so far (restored after the test): reportlab registers a name once per
+    process, and these fixtures stand for another server."""
+    from reportlab.pdfbase import pdfmetrics
+
+    from coordination import pdf_fonts
+
+    monkeypatch.setattr(pdf_fonts, "_registered", None)
+    for name in (pdf_fonts.REGULAR, pdf_fonts.BOLD):
+        monkeypatch.delitem(pdfmetrics._fonts, name, raising=False)
+
+
+@pytest.fixture
+def no_pdf_font(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """A server with no font the PDFs can embed: neither DejaVu nor the Vera that reportlab ships."""
+    from coordination import pdf_fonts
+
+    empty = tmp_path_factory.mktemp("no-fonts")
+    missing = tuple(
+        pdf_fonts.FontSource(source.name, empty / source.regular.name, empty / source.bold.name)
+        for source in pdf_fonts.SOURCES
+    )
+    monkeypatch.setattr(pdf_fonts, "SOURCES", missing)
+    _unregister_pdf_fonts(monkeypatch)
+
+
+@pytest.fixture
+def without_dejavu(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """A fresh machine without Debian's fonts-dejavu-core: the PDFs fall back to reportlab's Vera."""
+    from coordination import pdf_fonts
+
+    empty = tmp_path_factory.mktemp("no-dejavu")
+    dejavu = pdf_fonts.FontSource("DejaVu Sans", empty / "DejaVuSans.ttf", empty / "DejaVuSans-Bold.ttf")
+    monkeypatch.setattr(pdf_fonts, "SOURCES", (dejavu, pdf_fonts.VERA))
+    _unregister_pdf_fonts(monkeypatch)

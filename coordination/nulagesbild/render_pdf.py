@@ -1,7 +1,8 @@
 """The nulägesbild as PDF, drawn with reportlab from the published content only.
 
-- DejaVu Sans is embedded from the system's TTF files, so å, ä and ö render and the text can be
-  searched and extracted; a missing file is a clear error, never a fallback to a built-in font;
+- the font is embedded (coordination/pdf_fonts.py: DejaVu Sans, or the Bitstream Vera that reportlab
+  ships), so å, ä and ö render and the text can be searched and extracted; no font at all is a clear
+  error, never a standard PDF font;
 - the document metadata names the title, author (Skyddsnät) and subject, never a person;
 - each table has its chart (reportlab.graphics) and its numbers, the footnotes and the method follow,
   and every page has its number ("Sida n av N");
@@ -12,11 +13,9 @@
 from __future__ import annotations
 
 import io
-from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
 
-from django.core.exceptions import ImproperlyConfigured
 from reportlab.graphics.shapes import Drawing, Rect, String
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_RIGHT
@@ -24,7 +23,6 @@ from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import (
     Flowable,
@@ -39,11 +37,8 @@ from reportlab.platypus import (
 from access.pdf_pages import page_counting_canvas
 from coordination.nulagesbild.content import canonical_json, content_hash
 from coordination.nulagesbild.render_html import SERIES_LABELS, cell_text, document_title
+from coordination.pdf_fonts import BOLD, REGULAR, register_fonts
 
-FONT_DIRECTORY = Path("/usr/share/fonts/truetype/dejavu")
-REGULAR = "NulagesbildSans"
-BOLD = "NulagesbildSans-Bold"
-FONT_FILES = {REGULAR: FONT_DIRECTORY / "DejaVuSans.ttf", BOLD: FONT_DIRECTORY / "DejaVuSans-Bold.ttf"}
 AUTHOR = "Skyddsnät"
 SUBJECT = (
     "Anonymiserad, könsuppdelad nulägesbild över våld i nära relation och hedersrelaterat våld och förtryck"
@@ -58,24 +53,6 @@ GENDER_SERIES = ("kvinnor", "man", "ovriga")
 PAGE_WIDTH, PAGE_HEIGHT = A4
 MARGIN = 18 * mm
 TEXT_WIDTH = PAGE_WIDTH - 2 * MARGIN
-
-
-class FontMissingError(ImproperlyConfigured):
-    """A font file the PDF embeds is not installed."""
-
-
-def register_fonts() -> None:
-    for path in FONT_FILES.values():
-        if not path.is_file():
-            raise FontMissingError(
-                f"The PDF font file {path} is missing, so no PDF can be made. Install the Debian package "
-                "fonts-dejavu-core."
-            )
-    registered = set(pdfmetrics.getRegisteredFontNames())
-    for name, path in FONT_FILES.items():
-        if name not in registered:
-            pdfmetrics.registerFont(TTFont(name, str(path)))
-    pdfmetrics.registerFontFamily(REGULAR, normal=REGULAR, bold=BOLD, italic=REGULAR, boldItalic=BOLD)
 
 
 def _styles() -> dict[str, ParagraphStyle]:

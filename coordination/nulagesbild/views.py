@@ -32,7 +32,7 @@ from coordination.nulagesbild.release import (
     do_release_draft,
 )
 from coordination.nulagesbild.render_html import render_fragment
-from coordination.nulagesbild.render_pdf import FontMissingError
+from coordination.pdf_fonts import PdfFontMissingError
 
 
 def require_chef(request: AuthenticatedRequest) -> Membership:
@@ -147,7 +147,7 @@ def nulagesbild_download(request: AuthenticatedRequest, release_id: uuid.UUID, f
         rendered = do_download_release(
             release, fmt, acting_user=request.user, membership=membership, request=request
         )
-    except FontMissingError:
+    except PdfFontMissingError:
         messages.error(
             request,
             _(

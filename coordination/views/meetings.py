@@ -58,6 +58,7 @@ from coordination.meetings import (
     require_organiser,
 )
 from coordination.models import AgendaItem, MeetingStatus
+from coordination.pdf_fonts import PdfFontMissingError
 
 logger = logging.getLogger(__name__)
 
@@ -382,7 +383,7 @@ def meeting_pdf(request: AuthenticatedRequest, meeting_id: uuid.UUID) -> HttpRes
                 content = pdf.render_meeting_pdf(
                     record, username=request.user.get_username(), generated_at=timezone.now()
                 )
-        except pdf.PdfFontMissingError:
+        except PdfFontMissingError:
             logger.exception("The meeting PDF could not be made")
             form.add_error(None, _font_missing())
         else:
@@ -407,7 +408,7 @@ def case_summary_pdf(request: AuthenticatedRequest, reference: str) -> HttpRespo
                 content = pdf.render_summary_pdf(
                     export, username=request.user.get_username(), generated_at=timezone.now()
                 )
-        except pdf.PdfFontMissingError:
+        except PdfFontMissingError:
             logger.exception("The summary PDF could not be made")
             form.add_error(None, _font_missing())
         else:

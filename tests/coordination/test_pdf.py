@@ -1,4 +1,4 @@
-"""The meeting pack and the summary PDF: read back with pdftotext (poppler-utils), they carry the watermark
+"""The meeting pack and the summary PDF: read back with pypdf (tests/pdf_reading.py), they carry the watermark
 on every page, render å ä ö with the embedded font, show user markup literally, and contain nothing the
 downloader may not see: no name, no personnummer, no case whose disclosure has ended. Every download
 needs a reason and is audited in the transaction that builds the file."""
@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import datetime
 import re
-import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -29,6 +27,8 @@ from coordination.meetings import (
     do_record_minutes,
 )
 from coordination.models import Meeting
+from coordination.pdf_fonts import PdfFontMissingError, register_fonts
+from tests import pdf_reading
 from tests.coordination.meetings_setup import (
     MARKER_NAME,
     MARKER_NUMBER,
@@ -42,12 +42,7 @@ from tests.coordination.meetings_setup import (
     schedule,
 )
 
-pytestmark = [
-    pytest.mark.django_db,
-    pytest.mark.skipif(
-        shutil.which("pdftotext") is None, reason="pdftotext (poppler-utils) is not installed"
-    ),
-]
+pytestmark = [pytest.mark.django_db]
 
 
 @pytest.fixture
@@ -60,15 +55,10 @@ REASON = "Underlag inför samverkansmötet"
 
 
 def text_of(content: bytes, tmp_path: Path) -> str:
-    """The text in drawing order (``-raw``): each page's diagonal watermark first, one character a line,
+    """The text in drawing order, pages separated by a form feed: each page's diagonal watermark first,
     then the content as written, then the header and footer. Reading order by position would weave the
     diagonal watermark's letters into the lines it crosses."""
-    source = tmp_path / "underlag.pdf"
-    source.write_bytes(content)
-    result = subprocess.run(
-        ["pdftotext", "-raw", "-enc", "UTF-8", str(source), "-"], capture_output=True, check=True
-    )
-    return result.stdout.decode("utf-8")
+    return pdf_reading.text(content)
 
 
 def pages_of(text: str) -> list[str]:
@@ -124,14 +114,26 @@ def test_swedish_letters_render_with_the_embedded_font(tmp_path: Path) -> None:
     )
     text = text_of(content, tmp_path)
     assert "Åsa är rädd för ökad hotbild. ÅÄÖ åäö" in text
-    assert b"DejaVuSans" in content  # embedded, not a standard font without å ä ö
-    # No other font at all: a reader's substitute for an unembedded standard font may lack å ä ö.
+    embedded = register_fonts().regular.stem.replace("-", "")
+    # Embedded, never a standard font without å ä ö, and no other font at all: a reader's substitute for
+    # an unembedded standard font may lack them.
     assert b"Helvetica" not in content
-    source = tmp_path / "typsnitt.pdf"
-    source.write_bytes(content)
-    fonts = subprocess.run(["pdffonts", str(source)], capture_output=True, check=True, text=True).stdout
-    listed = fonts.splitlines()[2:]
-    assert listed and all("DejaVuSans" in line and " yes " in line for line in listed), fonts
+    fonts = pdf_reading.fonts(content)
+    assert fonts and all(font.embedded for font in fonts), fonts
+    assert all(embedded in font.name.replace("-", "") for font in fonts), (embedded, fonts)
+
+
+def test_without_dejavu_the_pdfs_embed_reportlabs_vera_and_still_render_swedish_letters(
+    without_dejavu: None, tmp_path: Path
+) -> None:
+    content = pdf.render_summary_pdf(
+        export([Paragraph("soc", "Socialtjänsten", "Åsa är rädd för ökad hotbild – § 18 c × 2")]),
+        username="samordnare",
+        generated_at=timezone.now(),
+    )
+    assert "Åsa är rädd för ökad hotbild – § 18 c × 2" in text_of(content, tmp_path)
+    fonts = pdf_reading.fonts(content)
+    assert fonts and all(font.embedded and "Vera" in font.name for font in fonts), fonts
 
 
 def test_user_markup_comes_out_literally(tmp_path: Path) -> None:
@@ -147,10 +149,8 @@ def test_the_escaping_keeps_line_breaks_and_drops_control_characters() -> None:
     assert pdf.escape_text("a<b>\r\nc&d\x00\x07e") == "a&lt;b&gt;<br/>c&amp;d" + "e"
 
 
-def test_a_missing_font_is_a_clear_error(monkeypatch, tmp_path: Path) -> None:
-    missing = tmp_path / "DejaVuSans.ttf"
-    monkeypatch.setattr(pdf, "FONT_FILES", {"SkyddsnatSans": missing, "SkyddsnatSans-Bold": missing})
-    with pytest.raises(pdf.PdfFontMissingError, match=re.escape(str(missing))):
+def test_no_font_at_all_is_a_clear_error(no_pdf_font: None) -> None:
+    with pytest.raises(PdfFontMissingError, match="No PDF font is installed"):
         pdf.render_summary_pdf(export([]), username="samordnare", generated_at=timezone.now())
 
 
@@ -250,10 +250,8 @@ def test_an_unaudited_download_gives_no_file(
 
 
 def test_a_missing_font_gives_a_clear_message_and_no_audit_event(
-    world: World, full_meeting: Meeting, login_client, monkeypatch, tmp_path
+    world: World, full_meeting: Meeting, login_client, no_pdf_font: None
 ) -> None:
-    missing = tmp_path / "saknas.ttf"
-    monkeypatch.setattr(pdf, "FONT_FILES", {"SkyddsnatSans": missing, "SkyddsnatSans-Bold": missing})
     response = download(login_client(world.samordnare.user), full_meeting)
     assert response.status_code == 200
     assert "ett typsnitt saknas på servern" in response.content.decode()
@@ -378,3 +376,18 @@ def test_a_samordnare_elsewhere_exports_only_as_samordnare_of_the_agency_that_re
     Membership.objects.create(user=user, agency=world.shelter, role=Role.SAMORDNARE)
     assert login_client(user).post(summary_url(world), {"reason": REASON}).status_code == 403
     assert not AuditEvent.objects.filter(action="case.summary.pdf").exists()
+
+
+def test_check_deploy_tells_the_operator_when_pdfs_fall_back_to_vera(without_dejavu: None) -> None:
+    from coordination.checks import pdf_font_covers_typed_names
+
+    (message,) = pdf_font_covers_typed_names()
+    assert message.id == "coordination.I001" and "fonts-dejavu-core" in (message.hint or "")
+
+
+def test_check_deploy_says_nothing_about_fonts_with_dejavu_installed(monkeypatch) -> None:
+    from coordination import pdf_fonts
+    from coordination.checks import pdf_font_covers_typed_names
+
+    monkeypatch.setattr(pdf_fonts.FontSource, "is_installed", lambda source: True)
+    assert pdf_font_covers_typed_names() == []

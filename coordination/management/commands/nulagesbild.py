@@ -20,7 +20,7 @@ from django.db import transaction
 from coordination.nulagesbild.content import UnprotectedReleaseError
 from coordination.nulagesbild.periods import Period, PeriodError
 from coordination.nulagesbild.release import FORMATS, do_export
-from coordination.nulagesbild.render_pdf import FontMissingError
+from coordination.pdf_fonts import PdfFontMissingError
 
 
 class Command(BaseCommand):
@@ -56,7 +56,7 @@ class Command(BaseCommand):
             raise CommandError(str(error)) from error
         except UnprotectedReleaseError as error:
             raise CommandError(f"Nothing was written: {error}") from error
-        except FontMissingError as error:
+        except PdfFontMissingError as error:
             raise CommandError(f"Nothing was written: {error}") from error
         self.stdout.write(
             f"Wrote the nulägesbild for {period.label} ({fmt}, {len(rendered.data):,} bytes) to {out}."
