@@ -14,6 +14,8 @@ DEMO_PASSWORD = "Skyddsnat-demo-2026"  # noqa: S105 - published on purpose, demo
 # One shared TOTP secret for every demo user, so one entry in an authenticator app serves them all.
 DEMO_TOTP_KEY_HEX = "536b7964646e61742d64656d6f2d746f74702d31"  # noqa: S105 - published on purpose
 DEMO_TOTP_BASE32 = "KNVXSZDENZQXILLEMVWW6LLUN52HALJR"
+# The enrolment link of the demo user who has not enrolled yet (/konto/aktivera/<this>/).
+DEMO_ENROLMENT_TOKEN = "demo-aktivering-ny"  # noqa: S105 - published on purpose, demo only
 
 
 @dataclass(frozen=True)
@@ -30,7 +32,6 @@ class DemoUser:
     last_name: str
     memberships: tuple[tuple[str, str], ...]  # (agency code, role)
     enrolled: bool = True
-    is_staff: bool = False
 
 
 AGENCIES = (
@@ -68,8 +69,9 @@ USERS = (
         "Per",
         "Olsson",
         (("halmstad-soc-vuxen", Role.SYSTEMADMINISTRATOR),),
-        is_staff=True,
     ),
-    # Has no authenticator yet: logging in as this user shows the QR enrolment.
+    # A second administrator, so a role one grants can be confirmed by the other.
+    DemoUser("admin2", "Ali", "Karimi", (("halmstad-soc-barn", Role.SYSTEMADMINISTRATOR),)),
+    # Has no authenticator yet: enrols through the published enrolment link (demo_instructions prints it).
     DemoUser("ny", "Lina", "Ahmed", (("halmstad-soc-barn", Role.HANDLAGGARE),), enrolled=False),
 )

@@ -29,9 +29,10 @@ from axes.models import AccessFailureLog
 from axes.signals import user_locked_out
 from django.contrib.auth.models import Group, Permission
 from django.contrib.auth.signals import user_login_failed
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Model
-from django.db.models.signals import m2m_changed, post_delete, post_save, pre_save
+from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete, pre_save
 from django.dispatch import receiver
 from django.http import HttpRequest
 from django.utils import timezone
@@ -200,10 +201,26 @@ def _before(instance: Model) -> dict[str, Any] | None:
     return before
 
 
+class OwnAccountChange(PermissionDenied):
+    """Someone tried to change their own memberships, staff or superuser status, whichever path they took."""
+
+
+def _refuse_own(user_pk: object) -> None:
+    actor = acting_user()
+    if actor is not None and actor.pk == user_pk:
+        raise OwnAccountChange("No one changes their own memberships, staff or superuser status.")
+
+
+@receiver(pre_delete, sender=Membership)
+def _membership_deleting(sender: type[Membership], instance: Membership, **kwargs: Any) -> None:
+    _refuse_own(instance.user_id)
+
+
 @receiver(pre_save, sender=Membership)
 def _membership_before(
     sender: type[Membership], instance: Membership, update_fields: frozenset[str] | None = None, **kwargs: Any
 ) -> None:
+    _refuse_own(instance.user_id)
     _snapshot(
         instance,
         update_fields,
@@ -272,6 +289,7 @@ def _user_saved(sender: type[User], instance: User, created: bool, **kwargs: Any
         action = "user.activate" if instance.is_active else "user.deactivate"
         _record_change(action, subject, details={"agencies": agency_codes(instance)})
     if before["is_staff"] != instance.is_staff or before["is_superuser"] != instance.is_superuser:
+        _refuse_own(instance.pk)  # raised inside the save's transaction: the change is rolled back
         details = {
             "old_is_staff": before["is_staff"],
             "new_is_staff": instance.is_staff,

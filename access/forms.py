@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.contrib.auth import password_validation
 from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
 
@@ -48,3 +49,36 @@ class TokenForm(forms.Form):
         if not token.isdigit():
             raise forms.ValidationError(_("Koden ska bara innehålla siffror."))
         return token
+
+
+class EnrolmentForm(TokenForm):
+    """Enrolment by link: the user chooses a password and confirms the authenticator with a code."""
+
+    password1 = forms.CharField(
+        label=_("Välj lösenord"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+    password2 = forms.CharField(
+        label=_("Upprepa lösenordet"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+    field_order = ["password1", "password2", "token"]
+
+    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.user = user
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        first, second = cleaned.get("password1"), cleaned.get("password2")
+        if first and second:
+            if first != second:
+                self.add_error("password2", _("Lösenorden är inte lika."))
+            else:
+                try:
+                    password_validation.validate_password(first, self.user)
+                except forms.ValidationError as error:
+                    self.add_error("password1", error)
+        return cleaned

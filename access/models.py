@@ -10,7 +10,9 @@ import uuid
 from typing import Any
 
 from django.contrib.auth.models import AbstractUser
+from django.core.exceptions import ValidationError
 from django.db import models, router, transaction
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -94,9 +96,22 @@ class User(AbstractUser):
         return self.memberships.active().filter(role=role).exists()
 
 
+# Roles that take effect only when a second person confirms the grant (access/administration.py).
+CONFIRMED_ROLES = frozenset({Role.HANDLAGGARE, Role.SAMORDNARE, Role.GRANSKARE})
+
+
 class MembershipQuerySet(models.QuerySet["Membership"]):
     def active(self) -> MembershipQuerySet:
-        return self.filter(agency__is_active=True)
+        """Memberships in force: confirmed, not ended, in an active agency. Every right follows these."""
+        return self.filter(agency__is_active=True, confirmed_at__isnull=False, ended_at__isnull=True)
+
+    def current(self) -> MembershipQuerySet:
+        """Not ended: in force or waiting for its second person."""
+        return self.filter(ended_at__isnull=True)
+
+    def pending(self) -> MembershipQuerySet:
+        """Granted by one person and waiting for a second to confirm."""
+        return self.filter(confirmed_at__isnull=True, ended_at__isnull=True)
 
 
 class Membership(models.Model):
@@ -110,6 +125,27 @@ class Membership(models.Model):
     )
     role = models.CharField(_("roll"), max_length=30, choices=Role.choices)
     created_at = models.DateTimeField(_("skapad"), auto_now_add=True)
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    # Who granted the role and who confirmed it. A membership made outside the administration views (the
+    # demo seed, a command, a test) is in force at once; access/administration.py makes its grants pending
+    # (confirmed_at empty) until a second person confirms them.
+    granted_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("beviljad av")
+    )
+    confirmed_by = models.ForeignKey(
+        User,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("bekräftad av"),
+    )
+    confirmed_at = models.DateTimeField(_("bekräftad"), null=True, blank=True, default=timezone.now)
+    # Ended memberships are kept, so the trail and the administrator can tell who held what when.
+    ended_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("avslutad av")
+    )
+    ended_at = models.DateTimeField(_("avslutad"), null=True, blank=True)
 
     objects = MembershipQuerySet.as_manager()
 
@@ -118,14 +154,45 @@ class Membership(models.Model):
         verbose_name_plural = pgettext_lazy("plural", "medlemskap")
         ordering = ["agency__name", "role"]
         constraints = [
-            models.UniqueConstraint(fields=["user", "agency"], name="one_role_per_user_and_agency"),
+            models.UniqueConstraint(
+                fields=["user", "agency"],
+                condition=models.Q(ended_at__isnull=True),
+                name="one_current_role_per_user_and_agency",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.user} – {self.get_role_display()}, {self.agency}"
 
     def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.ended_at is None:
+            check_role_combination(self.user, self.role, exclude=self.pk)
         _save_with_its_audit_event(self, super().save, *args, **kwargs)
+
+    @property
+    def in_force(self) -> bool:
+        return self.confirmed_at is not None and self.ended_at is None and self.agency.is_active
+
+
+class RoleCombinationError(ValidationError):
+    pass
+
+
+def check_role_combination(user: User, role: str, *, exclude: int | None = None) -> None:
+    """An account never holds systemadministratör beside a casework role: whoever manages the accounts
+    must not also read the cases (access/administration.py). Raises RoleCombinationError."""
+    current = Membership.objects.current().filter(user=user)
+    if exclude is not None:
+        current = current.exclude(pk=exclude)
+    others = set(current.values_list("role", flat=True))
+    if role == Role.SYSTEMADMINISTRATOR and others & CASEWORK_ROLES:
+        raise RoleCombinationError(
+            _("En systemadministratör kan inte samtidigt ha en roll som handläggare eller samordnare.")
+        )
+    if role in CASEWORK_ROLES and Role.SYSTEMADMINISTRATOR in others:
+        raise RoleCombinationError(
+            _("En handläggare eller samordnare kan inte samtidigt vara systemadministratör.")
+        )
 
 
 def auditor_scope(codes: list[str]) -> models.Q:
@@ -216,5 +283,8 @@ class AuditEvent(models.Model):
 
 
 # The checkpoints and verification runs that guard the trail; defined apart, registered with this app.
+# User administration's enrolment links and two-person account changes (access/administration.py).
+from access.models_admin import AccountChange as AccountChange  # noqa: E402
+from access.models_admin import EnrolmentLink as EnrolmentLink  # noqa: E402
 from access.models_chain import AuditCheckpoint as AuditCheckpoint  # noqa: E402
 from access.models_chain import AuditVerification as AuditVerification  # noqa: E402

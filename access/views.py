@@ -39,13 +39,16 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from access.audit import AuditWriteError, record_event
 from access.decorators import public_view
 from access.events import SECOND_FACTOR_SENDER, Subject, agency_codes, user_subject
-from access.forms import PasswordStepForm, TokenForm
+from access.forms import EnrolmentForm, PasswordStepForm, TokenForm
 from access.middleware import has_verified_second_factor
-from access.models import User
+from access.models import EnrolmentLink, User
+from access.models_admin import token_digest
 
 PENDING_USER = "access.pending_user"
 PENDING_SINCE = "access.pending_since"
 PENDING_NEXT = "access.pending_next"
+ENROLMENT_LINK = "access.enrolment_link"
+ENROLMENT_SINCE = "access.enrolment_since"
 
 
 def _safe_next(request: HttpRequest, candidate: str | None) -> str:
@@ -74,9 +77,15 @@ def _clear_pending(request: HttpRequest) -> None:
 
 
 def _complete_login(
-    request: HttpRequest, user: User, device: TOTPDevice, *, enrolling: bool = False
+    request: HttpRequest,
+    user: User,
+    device: TOTPDevice,
+    *,
+    link: EnrolmentLink | None = None,
+    password: str | None = None,
 ) -> HttpResponse:
-    """Log ``user`` in with ``device`` (confirming it first when ``enrolling``), audited.
+    """Log ``user`` in with ``device``, audited. With an enrolment ``link``: use the link up, set the chosen
+    ``password``, confirm the device and remove every other one, all in the login's transaction.
 
     The events come first in the transaction: if they cannot be written nothing else happens, and
     AuditWriteError leaves an error page and a session without a user (fail closed).
@@ -86,10 +95,21 @@ def _complete_login(
     subject = user_subject(user)
     try:
         with transaction.atomic():
-            if enrolling:
-                record_event("auth.totp_enrolled", actor=user, request=request, **subject)
+            if link is not None:
+                locked = EnrolmentLink.objects.select_for_update().filter(pk=link.pk).usable().first()
+                if locked is None:
+                    raise LinkNoLongerUsable
+                enrolment = {"purpose": locked.purpose, "link": str(locked.public_id)}
+                record_event("auth.totp_enrolled", actor=user, request=request, details=enrolment, **subject)
+                locked.used_at = timezone.now()
+                locked.save(update_fields=["used_at"])
+                for other in TOTPDevice.objects.filter(user=user).exclude(pk=device.pk):
+                    other.delete()
                 device.confirmed = True
                 device.save(update_fields=["confirmed"])
+                if password is not None:
+                    user.set_password(password)
+                    user.save(update_fields=["password"])
             details = {"second_factor": "totp", "agencies": agency_codes(user)}
             record_event("auth.login", actor=user, request=request, details=details, **subject)
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")
@@ -101,6 +121,10 @@ def _complete_login(
         request.user = AnonymousUser()
         raise
     return redirect(_safe_next(request, next_url))
+
+
+class LinkNoLongerUsable(Exception):
+    """The enrolment link was used, revoked or expired between the page and the submitted code."""
 
 
 def _record_failed_code(request: HttpRequest, user: User, *, enrolling: bool) -> None:
@@ -140,14 +164,28 @@ def login_password(request: HttpRequest) -> HttpResponse:
     form = PasswordStepForm(request, data=request.POST or None)
     if request.method == "POST" and form.is_valid():
         user = form.get_user()
+        if not TOTPDevice.objects.filter(user=user, confirmed=True).exists():
+            # Never trust on first use: an authenticator is bound only through an enrolment link, so a
+            # stolen or guessed password alone can never enrol the thief's phone.
+            with transaction.atomic():
+                details = {"reason": "not_enrolled"}
+                record_event(
+                    "auth.login_refused", actor=user, request=request, details=details, **user_subject(user)
+                )
+            form.add_error(
+                None,
+                _(
+                    "Ditt konto har ingen aktiverad tvåfaktorsinloggning. Använd aktiveringslänken som "
+                    "skickats till din e-post, eller be din administratör om en ny."
+                ),
+            )
+            return render(request, "access/login.html", {"form": form})
         # New session key at the privilege change, against session fixation.
         request.session.cycle_key()
         request.session[PENDING_USER] = user.pk
         request.session[PENDING_SINCE] = timezone.now().isoformat()
         request.session[PENDING_NEXT] = _safe_next(request, request.GET.get("next"))
-        if TOTPDevice.objects.filter(user=user, confirmed=True).exists():
-            return redirect("access:second_factor")
-        return redirect("access:enrol")
+        return redirect("access:second_factor")
     return render(request, "access/login.html", {"form": form})
 
 
@@ -163,7 +201,8 @@ def second_factor(request: HttpRequest) -> HttpResponse:
         return locked_out(request)
     device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
     if device is None:
-        return redirect("access:enrol")
+        _clear_pending(request)
+        return redirect(settings.LOGIN_URL)
     form = TokenForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         allowed, _details = device.verify_is_allowed()
@@ -191,33 +230,87 @@ def _grouped_base32(device: TOTPDevice) -> str:
     return " ".join(secret[i : i + 4] for i in range(0, len(secret), 4))
 
 
+def _enrolment_link(request: HttpRequest) -> EnrolmentLink | None:
+    """The enrolment link this session was opened with, while it is usable and within the window."""
+    link_pk = request.session.get(ENROLMENT_LINK)
+    since = request.session.get(ENROLMENT_SINCE)
+    if link_pk is None or since is None:
+        return None
+    if timezone.now() - datetime.fromisoformat(since) > settings.ENROLMENT_WINDOW:
+        _clear_enrolment(request)
+        return None
+    return (
+        EnrolmentLink.objects.usable().select_related("user").filter(pk=link_pk, user__is_active=True).first()
+    )
+
+
+def _clear_enrolment(request: HttpRequest) -> None:
+    for key in (ENROLMENT_LINK, ENROLMENT_SINCE):
+        request.session.pop(key, None)
+
+
 @public_view
-@sensitive_post_parameters("token")
+@never_cache
+def enrolment_link(request: HttpRequest, token: str) -> HttpResponse:
+    """The link from the e-mail. Its secret goes no further than this: the session remembers the link and
+    the browser is sent on to a page whose address holds nothing (no Referer, no history entry with it)."""
+    link = EnrolmentLink.objects.filter(token_hash=token_digest(token)).select_related("user").first()
+    if link is None or not link.usable or not link.user.is_active:
+        with transaction.atomic():
+            details = {"known_link": link is not None}
+            subject = user_subject(link.user) if link is not None else Subject()
+            record_event(
+                "auth.enrolment_link_refused", actor=None, request=request, details=details, **subject
+            )
+        return render(request, "access/enrolment_link_invalid.html", status=410)
+    request.session.cycle_key()
+    _clear_pending(request)
+    request.session[ENROLMENT_LINK] = link.pk
+    request.session[ENROLMENT_SINCE] = timezone.now().isoformat()
+    with transaction.atomic():
+        opened = {"purpose": link.purpose, "link": str(link.public_id)}
+        record_event(
+            "auth.enrolment_link_opened",
+            actor=link.user,
+            request=request,
+            details=opened,
+            **user_subject(link.user),
+        )
+    return redirect("access:enrol")
+
+
+@public_view
+@sensitive_post_parameters("token", "password1", "password2")
 @csrf_protect
 @never_cache
 def enrol(request: HttpRequest) -> HttpResponse:
-    """First login: bind an authenticator app. Refused once the user has a confirmed device, so a
-    stolen password can never be used to enrol the thief's own phone."""
-    user = _pending_user(request)
-    if user is None:
+    """Bind an authenticator and choose a password, reached only from an enrolment link (never from a
+    password alone: a stolen password can never be used to enrol the thief's own phone)."""
+    link = _enrolment_link(request)
+    if link is None:
         return redirect(settings.LOGIN_URL)
-    if TOTPDevice.objects.filter(user=user, confirmed=True).exists():
-        return redirect("access:second_factor")
+    user = link.user
     if _is_locked_out(request, user):
         return locked_out(request)
     device = _unconfirmed_device(user)
-    form = TokenForm(request.POST or None)
+    form = EnrolmentForm(request.POST or None, user=user)
     if request.method == "POST" and form.is_valid():
         allowed, _details = device.verify_is_allowed()
         if allowed and device.verify_token(form.cleaned_data["token"]):
-            response = _complete_login(request, user, device, enrolling=True)
+            _clear_enrolment(request)
+            try:
+                response = _complete_login(
+                    request, user, device, link=link, password=form.cleaned_data["password1"]
+                )
+            except LinkNoLongerUsable:
+                return render(request, "access/enrolment_link_invalid.html", status=410)
             messages.success(request, _("Tvåfaktorsinloggning är aktiverad för ditt konto."))
             return response
         _record_failed_code(request, user, enrolling=True)
         if _is_locked_out(request, user):
             return locked_out(request)
         form.add_error("token", _("Koden stämmer inte. Skanna QR-koden igen och försök på nytt."))
-    context = {"form": form, "secret": _grouped_base32(device)}
+    context = {"form": form, "secret": _grouped_base32(device), "purpose": link.purpose}
     return render(request, "access/enrol.html", context)
 
 
@@ -225,10 +318,10 @@ def enrol(request: HttpRequest) -> HttpResponse:
 @never_cache
 def enrol_qr(request: HttpRequest) -> HttpResponse:
     """The enrolment QR code as SVG, served separately so the page needs no inline image data."""
-    user = _pending_user(request)
-    if user is None or TOTPDevice.objects.filter(user=user, confirmed=True).exists():
+    link = _enrolment_link(request)
+    if link is None:
         return HttpResponse(status=404)
-    device = _unconfirmed_device(user)
+    device = _unconfirmed_device(link.user)
     image = qrcode.make(device.config_url, image_factory=qrcode.image.svg.SvgPathImage, box_size=8)
     return HttpResponse(image.to_string(), content_type="image/svg+xml")
 

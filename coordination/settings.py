@@ -170,8 +170,14 @@ AXES_CLIENT_IP_CALLABLE = "access.network.client_ip"
 AXES_LOCKOUT_CALLABLE = "access.views.locked_out"
 
 OTP_TOTP_ISSUER = "Skyddsnät"
+# Wherever django-otp's admin would show a device, it shows no key (the TOTP admin is also unregistered).
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 # How long a password-verified login may wait for its second factor.
 SECOND_FACTOR_WINDOW = timedelta(minutes=5)
+# How long an enrolment link (a new user's, or after a login reset) can be used, once.
+ENROLMENT_LINK_HOURS = env_int("SKYDDSNAT_ENROLMENT_LINK_HOURS", 24, minimum=1)
+# How long an opened link's page may wait for its password and code.
+ENROLMENT_WINDOW = timedelta(minutes=30)
 
 # --- Sessions and cookies -------------------------------------------------------------------------
 # A 15-minute idle timeout: every request renews the expiry, fifteen quiet minutes end the session.
@@ -236,6 +242,12 @@ EMAIL_HOST_USER = env_str("SKYDDSNAT_EMAIL_USER", "")
 EMAIL_HOST_PASSWORD = env_str("SKYDDSNAT_EMAIL_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("SKYDDSNAT_EMAIL_TLS", default=True)
 DEFAULT_FROM_EMAIL = env_str("SKYDDSNAT_EMAIL_FROM", "skyddsnat@localhost")
+# Enrolment links go by e-mail only. The demo (DEBUG) prints its e-mails in the terminal instead.
+EMAIL_BACKEND = (
+    "django.core.mail.backends.console.EmailBackend"
+    if DEBUG
+    else "django.core.mail.backends.smtp.EmailBackend"
+)
 
 # --- Language and time ----------------------------------------------------------------------------
 LANGUAGE_CODE = "sv"

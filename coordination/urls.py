@@ -29,6 +29,8 @@ urlpatterns = [
     path("granskning/", include("access.compliance.urls")),
     # Referrals, action plans and coordination meetings (coordination/routes.py).
     path("", include("coordination.routes")),
+    # User administration: the systemadministratör's work, and the second person's confirmations.
+    path("administration/", include("access.administration_urls")),
     path("sprak/", public_view(set_language), name="set_language"),
     path("admin/", admin.site.urls),
 ]

@@ -93,3 +93,23 @@ def open_case(
         person=data,
         classification=classification,
     )
+
+
+def enrolment_link(user: User, *, purpose: str = "invitation", hours: float = 24) -> str:
+    """An enrolment link for ``user`` as the administration would send it; returns its secret token."""
+    import datetime
+    import secrets
+
+    from django.utils import timezone
+
+    from access.models import EnrolmentLink
+    from access.models_admin import token_digest
+
+    token = secrets.token_urlsafe(32)
+    EnrolmentLink.objects.create(
+        user=user,
+        token_hash=token_digest(token),
+        purpose=purpose,
+        expires_at=timezone.now() + datetime.timedelta(hours=hours),
+    )
+    return token

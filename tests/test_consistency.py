@@ -21,6 +21,7 @@ PUBLIC_VIEWS = {
     "access.views.login_password",
     "access.views.second_factor",
     "access.views.enrol",
+    "access.views.enrolment_link",
     "access.views.enrol_qr",
     "coordination.urls._admin_login",
     "django.views.i18n.set_language",

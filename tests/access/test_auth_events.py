@@ -18,7 +18,7 @@ from access.audit import AuditWriteError
 from access.context import current_request
 from access.middleware import RequestIdMiddleware
 from access.models import Agency, AuditEvent, Membership, Role, User
-from tests.factories import PASSWORD, AgencyFactory, UserFactory, code_for_key, current_code
+from tests.factories import PASSWORD, AgencyFactory, UserFactory, code_for_key, current_code, enrolment_link
 
 pytestmark = pytest.mark.django_db
 
@@ -280,12 +280,12 @@ def test_enrolling_an_authenticator_is_recorded_before_the_login(agency: Agency)
     user = UserFactory.create(totp=False)
     Membership.objects.create(user=user, agency=agency, role=Role.HANDLAGGARE)
     client = browser()
-    give_password(client, user.username)
+    client.get(reverse("access:enrolment_link", args=[enrolment_link(user)]))
     client.get(ENROL)
     device = TOTPDevice.objects.get(user=user, confirmed=False)
     code = code_for_key(device.key)
 
-    response = client.post(ENROL, {"token": code})
+    response = client.post(ENROL, {"token": code, "password1": PASSWORD, "password2": PASSWORD})
 
     assert response["Location"] == START
     enrolled, login = the_event("auth.totp_enrolled"), the_event("auth.login")
@@ -300,9 +300,9 @@ def test_enrolling_an_authenticator_is_recorded_before_the_login(agency: Agency)
 def test_a_failed_enrolment_code_is_recorded_as_such(db: None) -> None:
     user = UserFactory.create(totp=False)
     client = browser()
-    give_password(client, user.username)
+    client.get(reverse("access:enrolment_link", args=[enrolment_link(user)]))
     client.get(ENROL)
-    client.post(ENROL, {"token": "918273"})
+    client.post(ENROL, {"token": "918273", "password1": PASSWORD, "password2": PASSWORD})
     assert the_event("auth.second_factor_failed").details["enrolment"] is True
     assert not events("auth.totp_enrolled")
 
@@ -314,12 +314,14 @@ def test_an_enrolment_whose_event_cannot_be_written_confirms_nothing(db: None, m
     user = UserFactory.create(totp=False)
     client = browser()
     client.raise_request_exception = False
-    give_password(client, user.username)
+    client.get(reverse("access:enrolment_link", args=[enrolment_link(user)]))
     client.get(ENROL)
     device = TOTPDevice.objects.get(user=user, confirmed=False)
     monkeypatch.setattr("access.views.record_event", broken)
 
-    response = client.post(ENROL, {"token": code_for_key(device.key)})
+    response = client.post(
+        ENROL, {"token": code_for_key(device.key), "password1": PASSWORD, "password2": PASSWORD}
+    )
 
     assert response.status_code == 500
     device.refresh_from_db()

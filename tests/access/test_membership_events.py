@@ -72,15 +72,15 @@ def assert_from_this_request(event: AuditEvent, response: object, actor: User) -
     assert event.request_id == response["X-Request-ID"]
 
 
-# --- Through the admin: the actor is the logged-in administrator -----------------------------------------
+# --- Through the administration views: the actor is the logged-in administrator ------------------------
 
 
-def test_adding_a_membership_in_the_admin_records_who_for_whom_and_where(
+def test_granting_a_membership_records_who_for_whom_and_where(
     admin_client: Client, administrator: User, handlaggare: User, other_agency: Agency
 ) -> None:
     response = admin_client.post(
-        reverse("admin:access_membership_add"),
-        {"user": handlaggare.pk, "agency": other_agency.pk, "role": Role.SAMORDNARE},
+        reverse("administration:membership_grant", args=[handlaggare.public_id]),
+        {"agency": other_agency.pk, "role": Role.SAMORDNARE},
         REMOTE_ADDR=ADDRESS,
     )
 
@@ -92,82 +92,68 @@ def test_adding_a_membership_in_the_admin_records_who_for_whom_and_where(
     assert event.object_agency == "polisen"
     assert event.details == {"role": "samordnare", "active": True}
     assert handlaggare.username not in json.dumps(event.details)
+    grant = the_event("admin.membership_grant")
+    assert_from_this_request(grant, response, administrator)
+    assert grant.details["role"] == "samordnare"
+    # Granted, not in force: a second person has not confirmed it.
+    assert not Membership.objects.active().filter(user=handlaggare, agency=other_agency).exists()
 
 
-def test_changing_a_role_in_the_admin_records_old_and_new(
+def test_ending_a_membership_keeps_it_and_records_who_ended_it(
     admin_client: Client, administrator: User, handlaggare_membership: Membership
 ) -> None:
     response = admin_client.post(
-        reverse("admin:access_membership_change", args=[handlaggare_membership.pk]),
-        {
-            "user": handlaggare_membership.user_id,
-            "agency": handlaggare_membership.agency_id,
-            "role": Role.CHEF,
-        },
+        reverse("administration:membership_end", args=[handlaggare_membership.public_id]),
         REMOTE_ADDR=ADDRESS,
     )
 
     assert response.status_code == 302
-    event = the_event("membership.change")
-    assert_from_this_request(event, response, administrator)
-    assert event.object_reference == str(handlaggare_membership.user.public_id)
-    assert event.object_agency == "soc-vuxen"
-    assert event.details == {"old_role": "handlaggare", "new_role": "chef", "active_changed": False}
-
-
-def test_removing_a_membership_in_the_admin_is_recorded(
-    admin_client: Client, administrator: User, handlaggare_membership: Membership
-) -> None:
-    response = admin_client.post(
-        reverse("admin:access_membership_delete", args=[handlaggare_membership.pk]),
-        {"post": "yes"},
-        REMOTE_ADDR=ADDRESS,
-    )
-
-    assert response.status_code == 302
-    assert not Membership.objects.filter(pk=handlaggare_membership.pk).exists()
-    event = the_event("membership.delete")
+    handlaggare_membership.refresh_from_db()
+    assert handlaggare_membership.ended_at is not None
+    assert handlaggare_membership.ended_by == administrator
+    assert not handlaggare_membership.user.memberships.active().exists()
+    event = the_event("admin.membership_end")
     assert_from_this_request(event, response, administrator)
     assert event.object_agency == "soc-vuxen"
-    assert event.details == {"role": "handlaggare"}
+    assert event.details["role"] == "handlaggare"
 
 
-def test_creating_a_user_in_the_admin_is_recorded_without_the_password(
-    admin_client: Client, administrator: User
+def test_creating_a_user_is_recorded_without_the_link_or_any_password(
+    admin_client: Client, administrator: User, mailoutbox
 ) -> None:
     response = admin_client.post(
-        reverse("admin:access_user_add"),
-        {
-            "username": "ny.kollega",
-            "password1": NEW_PASSWORD,
-            "password2": NEW_PASSWORD,
-            "usable_password": "true",
-            "memberships-TOTAL_FORMS": "0",
-            "memberships-INITIAL_FORMS": "0",
-        },
+        reverse("administration:user_create"),
+        {"username": "ny.kollega", "first_name": "Ny", "last_name": "Kollega", "email": "ny@kommun.example"},
         REMOTE_ADDR=ADDRESS,
     )
 
     assert response.status_code == 302
     created = User.objects.get(username="ny.kollega")
+    assert not created.has_usable_password()
     event = AuditEvent.objects.filter(action="user.create").latest("id")
     assert_from_this_request(event, response, administrator)
     assert event.object_type == "user"
     assert event.object_reference == str(created.public_id)
     assert event.details == {"is_active": True, "is_staff": False, "is_superuser": False}
+    assert_from_this_request(the_event("admin.user_create"), response, administrator)
+    (mail,) = mailoutbox
+    token = re.search(r"/konto/aktivera/([^/]+)/", mail.body).group(1)
     every_column = json.dumps(list(AuditEvent.objects.values()), default=str)
-    assert NEW_PASSWORD not in every_column
+    assert token not in every_column
     assert created.password not in every_column
+    # The link goes to the new user's mailbox, never to the administrator's screen.
+    assert token not in response.content.decode()
+    assert token not in admin_client.get(response["Location"]).content.decode()
 
 
-def test_a_membership_the_admin_cannot_audit_is_not_added(
+def test_a_membership_the_administration_cannot_audit_is_not_added(
     admin_client: Client, handlaggare: User, other_agency: Agency, monkeypatch
 ) -> None:
     monkeypatch.setattr("access.events.record_event", broken)
     admin_client.raise_request_exception = False
     response = admin_client.post(
-        reverse("admin:access_membership_add"),
-        {"user": handlaggare.pk, "agency": other_agency.pk, "role": Role.SAMORDNARE},
+        reverse("administration:membership_grant", args=[handlaggare.public_id]),
+        {"agency": other_agency.pk, "role": Role.SAMORDNARE},
     )
     assert response.status_code == 500
     assert not Membership.objects.filter(user=handlaggare, agency=other_agency).exists()

@@ -1,26 +1,20 @@
 from __future__ import annotations
 
+import datetime
 import sys
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth.models import Permission
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection, transaction
+from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from access import demo
-from access.models import Agency, Membership, User
+from access.models import Agency, EnrolmentLink, Membership, User
+from access.models_admin import EnrolmentPurpose, token_digest
 from cases import demo as demo_cases
 from cases.demo import seed_cases
-
-# The permissions a demo systemadministratör needs to manage people and agencies in the admin.
-ADMINISTRATOR_PERMISSIONS = [
-    ("access", "user"),
-    ("access", "agency"),
-    ("access", "membership"),
-    ("otp_totp", "totpdevice"),
-]
 
 
 class Command(BaseCommand):
@@ -74,13 +68,6 @@ class Command(BaseCommand):
         return agencies
 
     def _users(self, agencies: dict[str, Agency]) -> None:
-        admin_permissions = [
-            permission
-            for app_label, model in ADMINISTRATOR_PERMISSIONS
-            for permission in Permission.objects.filter(
-                content_type__app_label=app_label, content_type__model=model
-            )
-        ]
         for item in demo.USERS:
             user, _created = User.objects.update_or_create(
                 username=item.username,
@@ -88,17 +75,32 @@ class Command(BaseCommand):
                     "first_name": item.first_name,
                     "last_name": item.last_name,
                     "is_active": True,
-                    "is_staff": item.is_staff,
+                    "is_staff": False,
+                    "email": f"{item.username}@demo.skyddsnat.invalid",
                     "is_superuser": False,
                 },
             )
             user.set_password(demo.DEMO_PASSWORD)
             user.save(update_fields=["password"])
-            if item.is_staff:
-                user.user_permissions.set(admin_permissions)
+            # The systemadministratör works in the administration views, never in the Django admin.
+            user.user_permissions.clear()
             user.memberships.exclude(agency__code__in=[code for code, _role in item.memberships]).delete()
             for code, role in item.memberships:
-                Membership.objects.update_or_create(user=user, agency=agencies[code], defaults={"role": role})
+                Membership.objects.update_or_create(
+                    user=user, agency=agencies[code], ended_at=None, defaults={"role": role}
+                )
             TOTPDevice.objects.filter(user=user).delete()
             if item.enrolled:
                 TOTPDevice.objects.create(user=user, name="Demo", key=demo.DEMO_TOTP_KEY_HEX, confirmed=True)
+            else:
+                self._enrolment_link(user)
+
+    def _enrolment_link(self, user: User) -> None:
+        """The published link the not-yet-enrolled demo user enrols with (demo_instructions prints it)."""
+        EnrolmentLink.objects.filter(user=user).delete()
+        EnrolmentLink.objects.create(
+            user=user,
+            token_hash=token_digest(demo.DEMO_ENROLMENT_TOKEN),
+            purpose=EnrolmentPurpose.INVITATION,
+            expires_at=timezone.now() + datetime.timedelta(days=365),
+        )
