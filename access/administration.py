@@ -91,8 +91,16 @@ def chef_agencies(user: User) -> set[int]:
 
 def _event(actor: Actor, action: str, target: User, *, agency: str = "", **details: object) -> None:
     subject = user_subject(target)
-    if agency:
-        subject["object_agency"] = agency
+    # The agency whose granskare sees it: the one the change is in, else the account's own agency.
+    owner = agency or (
+        Membership.objects.current()
+        .filter(user=target)
+        .order_by("agency__code")
+        .values_list("agency__code", flat=True)
+        .first()
+    )
+    if owner:
+        subject["object_agency"] = owner
     record_event(
         action,
         actor=actor.user,

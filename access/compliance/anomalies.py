@@ -16,9 +16,9 @@ from typing import Any
 
 from django.db.models import Count, F, Max, Min, Q
 
-from access.compliance.labels import reason_label, role_label
+from access.compliance.labels import action_label, reason_label, role_label
 from access.compliance.queries import LOCAL_TIME, local_midnight
-from access.models import AuditEventQuerySet
+from access.models import AuditEventQuerySet, User
 
 # (a) Reading many more cases than colleagues. A user is flagged when the distinct cases they read in
 # the period exceed HEAVY_READER_FACTOR times the median of the readers with the same agency and role
@@ -213,6 +213,68 @@ def emergency_accesses(events: AuditEventQuerySet) -> AuditEventQuerySet:
     return events.filter(action=EMERGENCY_ACCESS)
 
 
+# (e) Account administration a granskare should see: who gave which roles (and who confirmed them), who
+# tried to change their own account, whose login or address was reset, whose lockout was lifted.
+ADMINISTRATION_ACTIONS = (
+    "admin.membership_grant",
+    "admin.membership_confirm",
+    "admin.self_change_refused",
+    "admin.login_reset_request",
+    "admin.login_reset",
+    "admin.email_request",
+    "admin.email_change",
+    "admin.lockout_lift",
+)
+
+
+@dataclass(frozen=True)
+class AdministrationGroup:
+    """One administrator's events of one kind about one account in the period."""
+
+    username: str
+    current_username: str | None
+    agency_code: str
+    role_label: str
+    action: str
+    action_label: str
+    target: str
+    events: int
+    first: datetime.datetime
+    last: datetime.datetime
+
+
+def account_administration(events: AuditEventQuerySet) -> list[AdministrationGroup]:
+    """(e) Grouped per administrator, kind and account in the database; the account is shown by the
+    username it has now (staff, not a person subjected to violence)."""
+    rows = list(
+        events.filter(action__in=ADMINISTRATION_ACTIONS)
+        .values("actor_username", "actor__username", "agency_code", "role", "action", "object_reference")
+        .annotate(events=Count("id"), first=Min("occurred_at"), last=Max("occurred_at"))
+        .order_by("-last", "actor_username")[:LISTED_GROUPS]
+    )
+    names = dict(
+        User.objects.filter(
+            public_id__in={row["object_reference"] for row in rows if row["object_reference"]}
+        ).values_list("public_id", "username")
+    )
+    names_by_text = {str(key): value for key, value in names.items()}
+    return [
+        AdministrationGroup(
+            username=row["actor_username"],
+            current_username=row["actor__username"],
+            agency_code=row["agency_code"],
+            role_label=role_label(row["role"]),
+            action=row["action"],
+            action_label=action_label(row["action"]),
+            target=names_by_text.get(row["object_reference"], row["object_reference"]),
+            events=row["events"],
+            first=row["first"],
+            last=row["last"],
+        )
+        for row in rows
+    ]
+
+
 @dataclass(frozen=True)
 class Review:
     heavy_readers: list[HeavyReader]
@@ -220,10 +282,12 @@ class Review:
     outside_office_hours: GroupList
     without_disclosure: GroupList
     emergency: GroupList
+    administration: list[AdministrationGroup]
 
 
 def review(events: AuditEventQuerySet, start: datetime.date, end: datetime.date) -> Review:
-    """Every flag for ``events`` (already scoped) from ``start`` to ``end``: five aggregate queries."""
+    """Every flag for ``events`` (already scoped) from ``start`` to ``end``: six aggregate queries, and
+    one for the names of the administered accounts."""
     selection = period_events(events, start, end)
     return Review(
         heavy_readers=heavy_readers(selection),
@@ -231,4 +295,5 @@ def review(events: AuditEventQuerySet, start: datetime.date, end: datetime.date)
         outside_office_hours=grouped(reads_outside_office_hours(selection, start, end)),
         without_disclosure=grouped(reads_without_disclosure(selection)),
         emergency=grouped(emergency_accesses(selection)),
+        administration=account_administration(selection),
     )
