@@ -8,10 +8,10 @@ import re
 from collections.abc import Callable
 
 import pytest
-from django.db import transaction
 from axes.models import AccessAttempt
 from django.contrib.sessions.models import Session
 from django.core import mail
+from django.db import transaction
 from django.test import Client
 from django.urls import reverse
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -27,8 +27,8 @@ pytestmark = pytest.mark.django_db
 LOGIN = reverse("access:login")
 
 
-def url(name: str, target: object) -> str:
-    return reverse(f"administration:{name}", args=[target.public_id])  # type: ignore[attr-defined]
+def url(name: str, target: User | Membership | AccountChange) -> str:
+    return reverse(f"administration:{name}", args=[target.public_id])
 
 
 def refused(action: str = "admin.self_change_refused") -> list[AuditEvent]:
@@ -52,7 +52,7 @@ def grant(client: Client, user: User, agency: Agency, role: str = Role.HANDLAGGA
     return Membership.objects.current().filter(user=user, agency=agency).first()
 
 
-# --- Who may open the administration ------------------------------------------------------------------
+# --- Who may open the administration ---
 
 
 @pytest.mark.parametrize(
@@ -93,7 +93,7 @@ def test_an_anonymous_visitor_is_sent_to_the_login() -> None:
     assert response.status_code == 302 and response["Location"].startswith(LOGIN)
 
 
-# --- Role grants take two people -----------------------------------------------------------------------
+# --- Role grants take two people ---
 
 
 def test_a_granted_role_counts_only_once_a_second_person_confirms_it(
@@ -161,7 +161,6 @@ def test_an_administrator_never_holds_a_casework_role(
     admin_client: Client, systemadministrator: User, second_administrator: User, other_agency: Agency
 ) -> None:
     # Through the views: refused with a message.
-    response = Client()
     response = admin_client.post(
         url("membership_grant", second_administrator), {"agency": other_agency.pk, "role": Role.HANDLAGGARE}
     )
@@ -179,7 +178,7 @@ def test_an_administrator_never_holds_a_casework_role(
         Membership.objects.create(user=handlaggare, agency=other_agency, role=Role.SYSTEMADMINISTRATOR)
 
 
-# --- No one changes their own account ------------------------------------------------------------------
+# --- No one changes their own account ---
 
 
 @pytest.mark.parametrize(
@@ -239,7 +238,7 @@ def test_the_models_refuse_a_change_to_ones_own_memberships_or_status_on_any_pat
     assert systemadministrator.memberships.count() == 1
 
 
-# --- Leavers, lockouts, resets -----------------------------------------------------------------------------
+# --- Leavers, lockouts, resets ---
 
 
 def test_deactivating_a_leaver_ends_roles_sessions_and_links(
@@ -256,8 +255,9 @@ def test_deactivating_a_leaver_ends_roles_sessions_and_links(
     assert event.details == {"ended_memberships": ["soc-vuxen"], "sessions_ended": 1}
     # Reactivating restores the login, not the roles.
     admin_client.post(url("user_reactivate", handlaggare))
-    handlaggare.refresh_from_db()
-    assert handlaggare.is_active and not handlaggare.memberships.active().exists()
+    reactivated = User.objects.get(pk=handlaggare.pk)
+    assert reactivated.is_active
+    assert not reactivated.memberships.active().exists()
 
 
 def test_lifting_a_lockout_clears_the_failed_attempts(
@@ -295,7 +295,7 @@ def test_a_login_reset_takes_effect_only_when_a_second_person_confirms(
     (message,) = mail.outbox
     assert message.to == ["anna@kommun.example"]
     assert "återställts" in message.subject
-    token = re.search(r"/konto/aktivera/([^/\s]+)/", message.body).group(1)  # type: ignore[union-attr]
+    token = re.search(r"/konto/aktivera/([^/\s]+)/", message.body).group(1)
     assert EnrolmentLink.objects.usable().filter(user=handlaggare, purpose="reset").count() == 1
     event = AuditEvent.objects.get(action="admin.login_reset")
     assert event.actor == second_administrator
@@ -320,7 +320,7 @@ def test_an_email_change_is_two_person_and_tells_the_old_address(
     assert message.to == ["gammal@kommun.example"]
 
 
-# --- The Django admin ----------------------------------------------------------------------------------------
+# --- The Django admin ---
 
 
 def test_the_django_admin_is_for_superusers_only(systemadministrator: User, login_client) -> None:
@@ -365,7 +365,7 @@ def test_even_a_superuser_sees_no_totp_key_and_sets_no_password_role_or_device(
     assert not handlaggare.is_superuser and not handlaggare.is_staff
 
 
-# --- The attacker: an administrator who wants to read a case ----------------------------------------------
+# --- The attacker: an administrator who wants to read a case ---
 
 
 def test_an_administrator_finds_no_way_to_read_a_case_or_become_someone_else(
@@ -435,7 +435,7 @@ def test_an_administrator_finds_no_way_to_read_a_case_or_become_someone_else(
 
     # The puppet, enrolled from the invitation in his own mailbox, holds no role in force.
     (invitation,) = [m for m in mailoutbox if "/konto/aktivera/" in m.body]
-    token = re.search(r"/konto/aktivera/([^/\s]+)/", invitation.body).group(1)  # type: ignore[union-attr]
+    token = re.search(r"/konto/aktivera/([^/\s]+)/", invitation.body).group(1)
     puppet_client = Client()
     puppet_client.get(reverse("access:enrolment_link", args=[token]))
     puppet_client.get(reverse("access:enrol"))
@@ -472,7 +472,7 @@ def test_an_administrator_finds_no_way_to_read_a_case_or_become_someone_else(
     assert not Session.objects.filter(session_key="").exists()
 
 
-# --- The granskare sees the administration -----------------------------------------------------------------
+# --- The granskare sees the administration ---
 
 
 def test_the_anomaly_review_shows_grants_refusals_resets_and_lifted_lockouts(
