@@ -88,6 +88,30 @@ class CaseQuerySet(models.QuerySet["Case"]):
         owned, disclosed, emergency = reached
         return self.filter(pk__in=owned.values("pk").union(disclosed, emergency))
 
+    def identity_visible_to(self, user: User) -> CaseQuerySet:
+        """The cases whose identity ``user`` may read: the scoping of every search by personnummer or
+        samordningsnummer, so a number is matched only where the user could already see it.
+
+        Owned cases; cases disclosed to one of the user's casework agencies with the identity category
+        (the recipient agency's own ``view_case_identity`` grant, which follows the disclosures in force);
+        emergency accesses. Outside the owning agency never a case with a protected identity
+        (cases/permissions.py hides it there). One query, of the same shape whether or not anything
+        matches, so a hit outside this scope costs what a miss costs.
+        """
+        reached = self._reached_by(user)
+        if reached is None:
+            return self.none()
+        owned, disclosed, emergency = reached
+        identity_grant = CaseGroupObjectPermission.objects.filter(
+            content_object=OuterRef("case"),
+            permission__codename="view_case_identity",
+            group__name=Concat(Value("myndighet:"), OuterRef("recipient__code")),
+        )
+        unprotected = Q(case__person__protected_identity=ProtectedIdentity.NONE)
+        disclosed_identity = disclosed.filter(Exists(identity_grant)).filter(unprotected)
+        emergency_identity = emergency.filter(unprotected)
+        return self.filter(pk__in=owned.values("pk").union(disclosed_identity, emergency_identity))
+
     def reached_ids(self, user: User, ordering: tuple[str, ...]) -> QuerySet[Any]:
         """Rows of (id, *ordering columns) of the cases ``user`` reaches, in ``ordering``: a union of
         the three ways in, each part carrying the ordering columns (the query behind ``page_for``)."""

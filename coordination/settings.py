@@ -232,6 +232,9 @@ CONTENT_SECURITY_POLICY = {
 RETENTION_YEARS = env_int("SKYDDSNAT_RETENTION_YEARS", 5, minimum=1)
 # Nödåtkomst: how long an emergency access lasts.
 EMERGENCY_ACCESS_MINUTES = env_int("SKYDDSNAT_EMERGENCY_ACCESS_MINUTES", 60, minimum=5)
+# The emergency search finds any agency's case, so it is an oracle by design: at most this many
+# searches per user in any hour; the one beyond is refused and shown to the granskare.
+EMERGENCY_SEARCHES_PER_HOUR = env_int("SKYDDSNAT_EMERGENCY_SEARCHES_PER_HOUR", 10, minimum=1)
 
 # --- Notifications by e-mail ------------------------------------------------------------------------
 # Off unless configured. The message says only that something waits (coordination/notifications.py).

@@ -14,11 +14,11 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count, F, Max, Min, Q
+from django.db.models import Count, Exists, F, Max, Min, OuterRef, Q
 
 from access.compliance.labels import action_label, reason_label, role_label
 from access.compliance.queries import LOCAL_TIME, local_midnight
-from access.models import AuditEventQuerySet, User
+from access.models import AuditEvent, AuditEventQuerySet, User
 
 # (a) Reading many more cases than colleagues. A user is flagged when the distinct cases they read in
 # the period exceed HEAVY_READER_FACTOR times the median of the readers with the same agency and role
@@ -213,6 +213,27 @@ def emergency_accesses(events: AuditEventQuerySet) -> AuditEventQuerySet:
     return events.filter(action=EMERGENCY_ACCESS)
 
 
+# (f) The emergency search is an oracle by design: a case found and no access requested after it (someone
+# may have learnt only where a person is known), and every search refused by the hourly limit.
+EMERGENCY_SEARCH = "case.emergency_search"
+EMERGENCY_THROTTLED = "case.emergency_search_throttled"
+
+
+def emergency_searches_not_followed(events: AuditEventQuerySet) -> AuditEventQuerySet:
+    """Emergency searches that found a case the searcher then requested no emergency access to."""
+    requested = AuditEvent.objects.filter(
+        action=EMERGENCY_ACCESS,
+        actor=OuterRef("actor"),
+        object_reference=OuterRef("object_reference"),
+        id__gt=OuterRef("id"),
+    )
+    return events.filter(action=EMERGENCY_SEARCH, details__found=True).exclude(Exists(requested))
+
+
+def emergency_search_bursts(events: AuditEventQuerySet) -> AuditEventQuerySet:
+    return events.filter(action=EMERGENCY_THROTTLED)
+
+
 # (e) Account administration a granskare should see: who gave which roles (and who confirmed them), who
 # tried to change their own account, whose login or address was reset, whose lockout was lifted.
 ADMINISTRATION_ACTIONS = (
@@ -283,11 +304,13 @@ class Review:
     without_disclosure: GroupList
     emergency: GroupList
     administration: list[AdministrationGroup]
+    searches_not_followed: GroupList
+    search_bursts: GroupList
 
 
 def review(events: AuditEventQuerySet, start: datetime.date, end: datetime.date) -> Review:
-    """Every flag for ``events`` (already scoped) from ``start`` to ``end``: six aggregate queries, and
-    one for the names of the administered accounts."""
+    """Every flag for ``events`` (already scoped) from ``start`` to ``end``: eight aggregate queries,
+    and one for the names of the administered accounts."""
     selection = period_events(events, start, end)
     return Review(
         heavy_readers=heavy_readers(selection),
@@ -296,4 +319,6 @@ def review(events: AuditEventQuerySet, start: datetime.date, end: datetime.date)
         without_disclosure=grouped(reads_without_disclosure(selection)),
         emergency=grouped(emergency_accesses(selection)),
         administration=account_administration(selection),
+        searches_not_followed=grouped(emergency_searches_not_followed(selection)),
+        search_bursts=grouped(emergency_search_bursts(selection)),
     )

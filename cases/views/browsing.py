@@ -67,9 +67,11 @@ def case_list(request: AuthenticatedRequest) -> HttpResponse:
 
 @transaction.atomic
 def _find_by_identity(request: AuthenticatedRequest, normalised: str, kind: str) -> list[Case]:
-    """Only among the cases the user may already see; the audit entry records the count, not the number."""
+    """Only among the cases whose identity the user may already read (a recipient without the identity
+    category, or of a case with a protected identity, gets "no hit", so a number is never linked to a
+    case it could not see); the audit entry records the count, not the number."""
     hits = list(
-        Case.objects.visible_to(request.user)
+        Case.objects.identity_visible_to(request.user)
         .filter(person__identity_index=blind_index(normalised))
         .select_related("agency", "responsible", "person")
         .order_by(*LIST_ORDERING)

@@ -9,6 +9,7 @@ read) but never the case.
 
 from __future__ import annotations
 
+import datetime
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -28,8 +29,9 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from access.audit import record_event
-from access.models import Membership, User
+from access.models import AuditEvent, Membership, User
 from cases.actions import CaseActionError
+from cases.choices import InformationCategory
 from cases.models import Case, EmergencyAccess, EmergencyAccessQuerySet
 from cases.permissions import case_access
 from cases.records import _Redacted
@@ -58,6 +60,14 @@ def _search(request: AuthenticatedRequest, membership: Membership, data: dict[st
     """Find the case and record the search: whether something was found, by what kind of key, and the
     reference found. Never the number."""
     case = find_for_emergency(reference=data["reference"], identity_number=data["normalised"])
+    withheld = _withheld(request.user, case) if case is not None and not data["reference"] else ""
+    details: dict[str, Any] = {
+        "found": case is not None and not withheld,
+        "kind": "referens" if data["reference"] else data["kind"],
+    }
+    if withheld:
+        # Answered as "not found"; the owner's granskare still sees that the number was searched.
+        details["withheld"] = withheld
     record_event(
         "case.emergency_search",
         actor=request.user,
@@ -66,13 +76,48 @@ def _search(request: AuthenticatedRequest, membership: Membership, data: dict[st
         object_type="case" if case else "",
         object_reference=case.reference if case else "",
         object_agency=case.agency.code if case else "",
-        details={"found": case is not None, "kind": "referens" if data["reference"] else data["kind"]},
+        details=details,
     )
-    return case
+    return None if withheld else case
+
+
+@transaction.atomic
+def _throttled(request: AuthenticatedRequest, membership: Membership) -> bool:
+    """True, and audited, when the user has used up the hour's emergency searches. Counted from the
+    trail itself (indexed by actor), so no other store can drift from what the granskare sees."""
+    since = timezone.now() - datetime.timedelta(hours=1)
+    used = AuditEvent.objects.filter(
+        actor=request.user, action="case.emergency_search", occurred_at__gte=since
+    ).count()
+    if used < settings.EMERGENCY_SEARCHES_PER_HOUR:
+        return False
+    record_event(
+        "case.emergency_search_throttled",
+        actor=request.user,
+        membership=membership,
+        request=request,
+        details={"searches_last_hour": used, "limit": settings.EMERGENCY_SEARCHES_PER_HOUR},
+    )
+    return True
+
+
+def _withheld(user: User, case: Case) -> str:
+    """Why a case found by number is answered as "not found", or "" when it is not.
+
+    A number links to a case only for someone who may read its identity: a recipient holding the case
+    without the identity category would otherwise learn whose case it is, and a protected identity
+    (skyddade personuppgifter) is never tied to a case and an agency by number outside the owning
+    agency. Such a case is still found by its reference, which identifies no one."""
+    access = case_access(user, case)
+    if access is not None:
+        return "" if access.sees(InformationCategory.IDENTITY) else "no_identity"
+    if case.person.has_protected_identity:
+        return "protected"
+    return ""
 
 
 def _request_page(request: AuthenticatedRequest, case: Case, form: EmergencyRequestForm) -> HttpResponse:
-    # Reference and owning agency only: the case itself stays closed until the reason is given.
+    # The reference only: the owning agency and the case itself stay closed until the reason is given.
     context = {"found": case, "form": form, "emergency_minutes": settings.EMERGENCY_ACCESS_MINUTES}
     return render(request, "cases/emergency_request.html", context)
 
@@ -84,7 +129,17 @@ def emergency_search(request: AuthenticatedRequest) -> HttpResponse:
     memberships = require_casework_or_forbid(request)
     form = EmergencySearchForm(request.POST if request.method == "POST" else None)
     not_found = False
-    if form.is_bound and form.is_valid():
+    if form.is_bound and form.is_valid() and _throttled(request, memberships[0]):
+        messages.error(
+            request,
+            _(
+                "Du har gjort %(limit)d sökningar efter nödåtkomst den senaste timmen, vilket är gränsen. "
+                "Försöket har loggats och visas för granskaren. Kontakta ärendets ägare direkt vid fara."
+            )
+            % {"limit": settings.EMERGENCY_SEARCHES_PER_HOUR},
+        )
+        form = EmergencySearchForm(initial={"kind": form.cleaned_data["kind"]})
+    elif form.is_bound and form.is_valid():
         case = _search(request, memberships[0], form.cleaned_data)
         if case is not None and case_access(request.user, case) is not None:
             return to_detail(case)

@@ -1,0 +1,82 @@
+"""The emergency search is an oracle by design; it is limited per user and watched (issue 12)."""
+
+from __future__ import annotations
+
+import datetime
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from access.models import AuditEvent, Membership, Role, User
+from cases.models import Case
+from tests.factories import MembershipFactory, UserFactory, open_case
+
+pytestmark = pytest.mark.django_db
+
+SEARCH = reverse("cases:emergency_search")
+REQUEST = reverse("cases:emergency_request")
+
+
+def by_reference(client: Client, case: Case) -> str:
+    return client.post(
+        SEARCH, {"reference": case.reference, "kind": "personnummer", "number": ""}
+    ).content.decode()
+
+
+def test_searches_beyond_the_hourly_limit_are_refused_and_audited(
+    case: Case, outsider: User, login_client, settings
+) -> None:
+    settings.EMERGENCY_SEARCHES_PER_HOUR = 3
+    client = login_client(outsider)
+    for _search in range(3):
+        assert case.reference in by_reference(client, case)
+    refused = by_reference(client, case)
+    assert case.reference not in refused
+    assert "vilket är gränsen" in refused
+    assert AuditEvent.objects.filter(action="case.emergency_search").count() == 3
+    burst = AuditEvent.objects.get(action="case.emergency_search_throttled")
+    assert burst.actor == outsider and burst.agency_code == "polisen"
+    assert burst.details == {"searches_last_hour": 3, "limit": 3}
+    # An hour later the user may search again.
+    AuditEvent.objects.filter(action="case.emergency_search").update(
+        occurred_at=timezone.now() - datetime.timedelta(minutes=61)
+    )
+    assert case.reference in by_reference(client, case)
+
+
+def test_the_limit_is_per_user(case: Case, outsider: User, other_agency, login_client, settings) -> None:
+    settings.EMERGENCY_SEARCHES_PER_HOUR = 1
+    colleague = MembershipFactory.create(
+        user=UserFactory.create(username="kollega"), agency=other_agency, role=Role.HANDLAGGARE
+    ).user
+    by_reference(login_client(outsider), case)
+    assert case.reference in by_reference(login_client(colleague), case)
+
+
+def test_found_but_not_requested_searches_and_bursts_reach_both_agencies_granskare(
+    handlaggare_membership: Membership, outsider: User, other_agency, agency, login_client, settings
+) -> None:
+    settings.EMERGENCY_SEARCHES_PER_HOUR = 2
+    looked_at = open_case(handlaggare_membership)
+    requested = open_case(handlaggare_membership, identity_number="197001011233")
+    client = login_client(outsider)
+    by_reference(client, looked_at)
+    by_reference(client, requested)
+    client.post(REQUEST, {"reference": requested.reference, "reason": "Akut hot mot personen just nu."})
+    by_reference(client, looked_at)  # the third: over the limit
+    today = timezone.localdate().isoformat()
+    owners = MembershipFactory.create(
+        user=UserFactory.create(username="granskare.soc"), agency=agency, role=Role.GRANSKARE
+    )
+    searchers = MembershipFactory.create(
+        user=UserFactory.create(username="granskare.polis"), agency=other_agency, role=Role.GRANSKARE
+    )
+    for auditor, sees_burst in ((owners.user, False), (searchers.user, True)):
+        response = login_client(auditor).get(reverse("compliance:anomalies"), {"fran": today, "till": today})
+        result = response.context["result"]
+        assert [(g.username, g.reference) for g in result.searches_not_followed.groups] == [
+            ("utomstaende", looked_at.reference)
+        ]
+        assert bool(result.search_bursts.groups) is sees_burst
