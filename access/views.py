@@ -40,7 +40,7 @@ from access.audit import AuditWriteError, record_event
 from access.decorators import public_view
 from access.events import SECOND_FACTOR_SENDER, Subject, agency_codes, user_subject
 from access.forms import EnrolmentForm, PasswordStepForm, TokenForm
-from access.middleware import has_verified_second_factor
+from access.middleware import LOGGED_IN_AT, has_verified_second_factor
 from access.models import EnrolmentLink, User
 from access.models_admin import token_digest
 
@@ -114,6 +114,7 @@ def _complete_login(
             record_event("auth.login", actor=user, request=request, details=details, **subject)
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")
             otp_login(request, device)
+            request.session[LOGGED_IN_AT] = timezone.now().isoformat()
     except BaseException:
         # The database rolled back; the session must not keep half a login either. Django does not save
         # the session of a 500 response, but a later middleware may answer with another status.

@@ -26,6 +26,26 @@ from cases.models import Case, Disclosure, EmergencyAccess, Person
 from cases.permissions import sync_case_permissions
 from cases.vault import CaseVault
 
+# A justification that overrides the person's refusal must say why, at some length.
+REFUSAL_JUSTIFICATION_MINIMUM = 40
+
+
+def require_refusal_considered(overrides_refusal: bool, justification: str) -> None:
+    """The person said never to this agency; the law (OSL) may still require or allow it, but only as
+    a decision taken knowingly: the refusal confirmed as seen, and a justification that says why."""
+    if not overrides_refusal:
+        raise CaseActionError(
+            _(
+                "Personen har sagt nej till att uppgifter lämnas till den här myndigheten. Bekräfta att "
+                "du har tagit ställning till nejet och motivera varför uppgifterna ändå lämnas."
+            )
+        )
+    if len(justification.strip()) < REFUSAL_JUSTIFICATION_MINIMUM:
+        raise CaseActionError(
+            _("Motivera utförligt (minst %(minimum)d tecken) varför personens nej inte följs.")
+            % {"minimum": REFUSAL_JUSTIFICATION_MINIMUM}
+        )
+
 
 def consent_refusals(case: Case) -> set[str]:
     """Agency codes the person has said must never receive anything: every consent ever recorded in the
@@ -51,6 +71,7 @@ def do_disclose_case(
     justification: str,
     valid_until: datetime.date | None = None,
     never_disclose_to: Iterable[str] = (),
+    overrides_refusal: bool = False,
     request: HttpRequest | None = None,
 ) -> Disclosure:
     """Disclose ``case`` to ``recipient``. Only the owning agency discloses; consent needs an end
@@ -85,6 +106,9 @@ def do_disclose_case(
         raise CaseActionError(
             _("En lista över myndigheter som aldrig får uppgifter hör bara till ett samtycke.")
         )
+    refused = recipient.code in consent_refusals(case)
+    if refused:
+        require_refusal_considered(overrides_refusal, justification)
     if valid_until is not None and valid_until < today:
         raise CaseActionError(_("Slutdatumet har redan passerat."))
     disclosure = Disclosure(
@@ -113,6 +137,8 @@ def do_disclose_case(
             "categories": categories,
             "valid_until": valid_until.isoformat() if valid_until else None,
             "disclosure": str(disclosure.pk),
+            # Flagged to the owning agency's granskare (access/compliance/anomalies.py).
+            **({"overrides_refusal": True} if refused else {}),
         },
     )
     return disclosure
@@ -221,13 +247,23 @@ def find_for_emergency(*, reference: str = "", identity_number: str = "") -> Cas
 
 @transaction.atomic
 def do_request_emergency_access(
-    case: Case, *, acting_user: User, membership: Membership, reason: str, request: HttpRequest | None = None
+    case: Case,
+    *,
+    acting_user: User,
+    membership: Membership,
+    reason: str,
+    overrides_refusal: bool = False,
+    request: HttpRequest | None = None,
 ) -> EmergencyAccess:
-    """Open ``case`` read-only for a short time on a stated reason; lands in the granskare's queue."""
+    """Open ``case`` read-only for a short time on a stated reason; lands in the granskare's queue. An
+    agency the person refused gets it only when the refusal is knowingly overridden, and flagged."""
     if membership.role not in CASEWORK_ROLES or membership.user_id != acting_user.pk:
         raise CaseActionError(_("Bara handläggare och samordnare kan begära nödåtkomst."))
     if len(reason.strip()) < 10:
         raise CaseActionError(_("Beskriv skälet till nödåtkomsten (minst tio tecken)."))
+    refused = membership.agency.code in consent_refusals(case)
+    if refused:
+        require_refusal_considered(overrides_refusal, reason)
     now = timezone.now()
     access = EmergencyAccess(
         case=case,
@@ -247,7 +283,11 @@ def do_request_emergency_access(
         object_reference=case.reference,
         object_agency=case.agency.code,
         reason="nodatkomst",
-        details={"expires_at": access.expires_at.isoformat(), "access": str(access.pk)},
+        details={
+            "expires_at": access.expires_at.isoformat(),
+            "access": str(access.pk),
+            **({"overrides_refusal": True} if refused else {}),
+        },
     )
     return access
 

@@ -101,6 +101,13 @@ class DisclosureForm(forms.Form):
         help_text=_("Varför uppgifterna behöver lämnas ut. Motiveringen krypteras och visas bara för er."),
         error_messages={"required": _("Motivera utlämnandet.")},
     )
+    overrides_refusal = forms.BooleanField(
+        label=_(
+            "Personen har sagt nej till att uppgifter lämnas till mottagaren. Jag har tagit ställning till "
+            "nejet, och motiveringen säger varför uppgifterna ändå måste lämnas ut."
+        ),
+        required=False,
+    )
 
     def __init__(self, *args: Any, case: Case, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -110,6 +117,12 @@ class DisclosureForm(forms.Form):
         cast(forms.MultipleChoiceField, self.fields["never_disclose_to"]).choices = [
             (agency.code, agency.name) for agency in others
         ]
+        # The agencies the person refused, named on the page so an OSL disclosure to one is never by
+        # mistake (cases/sharing.py: require_refusal_considered).
+        self.refused = sorted(consent_refusals(case))
+        self.refused_names = [agency.name for agency in others if agency.code in self.refused]
+        if not self.refused:
+            del self.fields["overrides_refusal"]
 
     def basis_options(self) -> list[tuple[Any, Promise]]:
         """Each radio button of the legal basis with its explanation, for the template."""
@@ -217,9 +230,23 @@ class EmergencyRequestForm(forms.Form):
         },
     )
 
-    def __init__(self, *args: Any, memberships: list[Membership], **kwargs: Any) -> None:
+    overrides_refusal = forms.BooleanField(
+        label=_(
+            "Personen har sagt nej till att uppgifter lämnas till min myndighet. Jag har tagit ställning "
+            "till nejet, och skälet säger varför jag ändå måste se ärendet nu."
+        ),
+        required=False,
+    )
+
+    def __init__(
+        self, *args: Any, memberships: list[Membership], refused: set[str] | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.memberships = {membership.pk: membership for membership in memberships}
+        # Shown only where one of the requester's agencies is among those the person refused.
+        self.refused = any(membership.agency.code in (refused or set()) for membership in memberships)
+        if not self.refused:
+            del self.fields["overrides_refusal"]
         field = cast(forms.TypedChoiceField, self.fields["membership"])
         field.choices = [
             (membership.pk, f"{membership.get_role_display()}, {membership.agency.name}")

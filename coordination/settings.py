@@ -60,6 +60,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "access.middleware.NoStoreOnErrorsMiddleware",
     "access.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -73,6 +74,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "access.middleware.RequireSecondFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "access.middleware.AbsoluteSessionLifetimeMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     # django-axes must come last so it sees the outcome of the login view.
@@ -183,6 +185,8 @@ ENROLMENT_WINDOW = timedelta(minutes=30)
 # A 15-minute idle timeout: every request renews the expiry, fifteen quiet minutes end the session.
 SESSION_COOKIE_AGE = env_int("SKYDDSNAT_IDLE_TIMEOUT_SECONDS", 15 * 60, minimum=60)
 SESSION_SAVE_EVERY_REQUEST = True
+# However active, a session ends this long after its login (access/middleware.py).
+SESSION_MAX_AGE = timedelta(hours=env_int("SKYDDSNAT_SESSION_MAX_HOURS", 10, minimum=1))
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

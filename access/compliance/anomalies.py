@@ -234,6 +234,12 @@ def emergency_search_bursts(events: AuditEventQuerySet) -> AuditEventQuerySet:
     return events.filter(action=EMERGENCY_THROTTLED)
 
 
+# (g) The person said never to this agency, and a disclosure on another ground or an emergency access
+# went to it anyway (cases/sharing.py: require_refusal_considered).
+def refusals_overridden(events: AuditEventQuerySet) -> AuditEventQuerySet:
+    return events.filter(action__in=("case.disclose", EMERGENCY_ACCESS), details__overrides_refusal=True)
+
+
 # (e) Account administration a granskare should see: who gave which roles (and who confirmed them), who
 # tried to change their own account, whose login or address was reset, whose lockout was lifted.
 ADMINISTRATION_ACTIONS = (
@@ -306,6 +312,7 @@ class Review:
     administration: list[AdministrationGroup]
     searches_not_followed: GroupList
     search_bursts: GroupList
+    refusals_overridden: GroupList
 
 
 def review(events: AuditEventQuerySet, start: datetime.date, end: datetime.date) -> Review:
@@ -321,4 +328,5 @@ def review(events: AuditEventQuerySet, start: datetime.date, end: datetime.date)
         administration=account_administration(selection),
         searches_not_followed=grouped(emergency_searches_not_followed(selection)),
         search_bursts=grouped(emergency_search_bursts(selection)),
+        refusals_overridden=grouped(refusals_overridden(selection)),
     )

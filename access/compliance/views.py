@@ -344,7 +344,15 @@ def _user_activity_read(
     events = filters.apply(AuditEvent.objects.visible_to_auditor(request.user))
     page = _page(request, events, memberships, filters)
     counts = action_counts(events)
-    subject = User.objects.filter(username=username).values_list("public_id", flat=True).first()
+    # Named in the trail only when the user is or was a member of one of the granskare's agencies: the
+    # granskare reads their own audit.* events, so "found" for anyone else would tell an existing
+    # username outside their scope from an unknown one.
+    codes = [membership.agency.code for membership in memberships]
+    subject = (
+        User.objects.filter(username=username, memberships__agency__code__in=codes)
+        .values_list("public_id", flat=True)
+        .first()
+    )
     record_event(
         "audit.user_activity",
         actor=request.user,

@@ -35,7 +35,12 @@ from cases.choices import InformationCategory
 from cases.models import Case, EmergencyAccess, EmergencyAccessQuerySet
 from cases.permissions import case_access
 from cases.records import _Redacted
-from cases.sharing import do_request_emergency_access, do_review_emergency_access, find_for_emergency
+from cases.sharing import (
+    consent_refusals,
+    do_request_emergency_access,
+    do_review_emergency_access,
+    find_for_emergency,
+)
 from cases.sharing_forms import EmergencyRequestForm, EmergencyReviewForm, EmergencySearchForm
 from cases.vault import CaseVault
 from cases.views.common import (
@@ -146,7 +151,7 @@ def emergency_search(request: AuthenticatedRequest) -> HttpResponse:
         if case is not None:
             request.session[FOUND_SESSION_KEY] = case.reference
             request_form = EmergencyRequestForm(
-                initial={"reference": case.reference}, memberships=memberships
+                initial={"reference": case.reference}, memberships=memberships, refused=consent_refusals(case)
             )
             return _request_page(request, case, request_form)
         not_found = True
@@ -160,7 +165,6 @@ def emergency_search(request: AuthenticatedRequest) -> HttpResponse:
 @never_cache
 def emergency_request(request: AuthenticatedRequest) -> HttpResponse:
     memberships = require_casework_or_forbid(request)
-    form = EmergencyRequestForm(request.POST, memberships=memberships)
     reference = request.POST.get("reference", "").strip().upper()
     if not reference or request.session.get(FOUND_SESSION_KEY) != reference:
         # Not what this user's last search found (or another tab searched since): search again, so the
@@ -172,6 +176,7 @@ def emergency_request(request: AuthenticatedRequest) -> HttpResponse:
         raise Http404
     if case_access(request.user, case) is not None:
         return to_detail(case)
+    form = EmergencyRequestForm(request.POST, memberships=memberships, refused=consent_refusals(case))
     if form.is_valid():
         try:
             access = do_request_emergency_access(
@@ -179,6 +184,7 @@ def emergency_request(request: AuthenticatedRequest) -> HttpResponse:
                 acting_user=request.user,
                 membership=form.chosen_membership(),
                 reason=form.cleaned_data["reason"],
+                overrides_refusal=form.cleaned_data.get("overrides_refusal", False),
                 request=request,
             )
         except CaseActionError as error:

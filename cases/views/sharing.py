@@ -105,6 +105,7 @@ def disclose(request: AuthenticatedRequest, reference: str) -> HttpResponse:
                 justification=data["justification"],
                 valid_until=data["valid_until"],
                 never_disclose_to=data["never_disclose_to"],
+                overrides_refusal=data.get("overrides_refusal", False),
                 request=request,
             )
         except CaseActionError as error:

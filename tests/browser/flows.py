@@ -50,6 +50,19 @@ def log_in(page: Page, username: str) -> None:
     expect(page.get_by_role("heading", level=1)).to_have_text("Startsida")
 
 
+NEW_PASSWORD = "Lina-valde-ett-eget-losen-9"
+
+
+def open_enrolment_link(page: Page) -> None:
+    """The demo's not-yet-enrolled user opens the link from her e-mail (published for the demo)."""
+    page.goto(reverse("access:enrolment_link", args=[demo.DEMO_ENROLMENT_TOKEN]))
+
+
+def choose_password(page: Page, password: str = NEW_PASSWORD) -> None:
+    page.get_by_label("Välj lösenord").fill(password)
+    page.get_by_label("Upprepa lösenordet").fill(password)
+
+
 def code_for_shown_secret(grouped_base32: str) -> str:
     """What an authenticator app shows after the user types in the secret from the enrolment page."""
     secret = grouped_base32.replace(" ", "").upper()

@@ -15,10 +15,12 @@ from tests.browser.flows import (
     SECOND_FACTOR,
     START,
     at_path,
+    choose_password,
     code_for_shown_secret,
     give_code,
     give_password,
     log_in,
+    open_enrolment_link,
     wrong_code,
 )
 
@@ -75,7 +77,7 @@ def test_a_demo_user_logs_in_with_password_and_totp_sees_their_role_and_logs_out
 def test_a_new_user_enrols_an_authenticator_from_the_shown_secret_and_is_logged_in(
     page: Page, demo_data: None
 ) -> None:
-    give_password(page, "ny")
+    open_enrolment_link(page)
     expect(page).to_have_url(at_path(ENROL))
     page.wait_for_load_state("load")
 
@@ -86,6 +88,7 @@ def test_a_new_user_enrols_an_authenticator_from_the_shown_secret_and_is_logged_
 
     secret = page.locator("#hemlig-nyckel").inner_text()
     assert all(len(group) == 4 for group in secret.split(" ")[:-1]), f"not grouped in fours: {secret!r}"
+    choose_password(page)
     give_code(page, code_for_shown_secret(secret), button="Aktivera och logga in")
 
     expect(page).to_have_url(at_path(START))

@@ -15,10 +15,12 @@ from tests.browser.flows import (
     SECOND_FACTOR,
     START,
     at_path,
+    choose_password,
     code_for_shown_secret,
     demo_code,
     give_code,
     give_password,
+    open_enrolment_link,
 )
 from tests.browser.problems import BrowserProblems
 
@@ -41,7 +43,7 @@ def test_login_second_factor_enrolment_and_start_pages_have_no_csp_violations_or
     settled(page)
     visited.append(page.url)
 
-    give_password(page, "ny")
+    open_enrolment_link(page)
     expect(page).to_have_url(at_path(ENROL))
     settled(page)
     visited.append(page.url)
@@ -159,11 +161,12 @@ def test_screenshots_of_the_login_enrolment_and_start_pages(
     settled(page)
     page.screenshot(path=artifacts / "login.png", full_page=True)
 
-    give_password(page, "ny")
+    open_enrolment_link(page)
     expect(page).to_have_url(at_path(ENROL))
     settled(page)
     page.screenshot(path=artifacts / "enrolment.png", full_page=True)
 
+    choose_password(page)
     give_code(
         page,
         code_for_shown_secret(page.locator("#hemlig-nyckel").inner_text()),

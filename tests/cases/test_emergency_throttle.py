@@ -80,3 +80,43 @@ def test_found_but_not_requested_searches_and_bursts_reach_both_agencies_granska
             ("utomstaende", looked_at.reference)
         ]
         assert bool(result.search_bursts.groups) is sees_burst
+
+
+def test_a_refused_agency_sees_the_refusal_must_override_it_and_the_owners_granskare_is_told(
+    handlaggare_membership: Membership, outsider: User, agency, login_client
+) -> None:
+    from cases.sharing import do_disclose_case
+
+    case = open_case(handlaggare_membership)
+    school = MembershipFactory.create(role=Role.HANDLAGGARE).agency
+    do_disclose_case(
+        case,
+        acting_user=handlaggare_membership.user,
+        membership=handlaggare_membership,
+        recipient=school,
+        legal_basis="samtycke",
+        categories=["risk"],
+        justification="Samtycke till skolan.",
+        valid_until=timezone.localdate() + datetime.timedelta(days=30),
+        never_disclose_to=["polisen"],
+    )
+    client = login_client(outsider)
+    page = by_reference(client, case)
+    assert "Personen har sagt nej till att uppgifter lämnas till din myndighet." in page
+    reason = "Akut hot just nu; personens nej till polisen är vägt mot livsfaran och skälet är detta."
+    refused = client.post(REQUEST, {"reference": case.reference, "reason": reason})
+    assert refused.status_code == 200 and "Bekräfta att du har tagit ställning" in refused.content.decode()
+    client.post(REQUEST, {"reference": case.reference, "reason": reason, "overrides_refusal": "on"})
+    assert AuditEvent.objects.get(action="case.emergency_access").details["overrides_refusal"] is True
+    auditor = MembershipFactory.create(
+        user=UserFactory.create(username="granskare.soc"), agency=agency, role=Role.GRANSKARE
+    )
+    today = timezone.localdate().isoformat()
+    result = (
+        login_client(auditor.user)
+        .get(reverse("compliance:anomalies"), {"fran": today, "till": today})
+        .context["result"]
+    )
+    assert [(g.username, g.reference) for g in result.refusals_overridden.groups] == [
+        ("utomstaende", case.reference)
+    ]

@@ -349,14 +349,57 @@ def test_a_refusal_in_one_case_does_not_reach_another_case(
     assert consent(other, handlaggare_membership, recipient).is_active()
 
 
-def test_a_legal_ground_other_than_consent_does_not_depend_on_the_persons_refusal(
+def test_a_legal_ground_other_than_consent_overrides_the_persons_refusal_only_knowingly(
     case: Case, handlaggare_membership: Membership, recipient: Agency, school: Agency, outsider: User
 ) -> None:
     # OSL 10 kap. 18 c § and the duties to report apply without consent, so a refusal given in a consent
-    # cannot block them; the refusal blocks only consent-based disclosure.
+    # cannot block them; but they override it only as a decision taken knowingly, and flagged (issue 12).
     consent(case, handlaggare_membership, school, never_disclose_to=["polisen"])
-    disclose(case, handlaggare_membership, recipient, legal_basis=LegalBasis.POLICE_SERIOUS_VIOLENCE)
+    serious = LegalBasis.POLICE_SERIOUS_VIOLENCE
+    with pytest.raises(CaseActionError, match="sagt nej"):
+        disclose(case, handlaggare_membership, recipient, legal_basis=serious)
+    with pytest.raises(CaseActionError, match="minst 40 tecken"):
+        disclose(
+            case,
+            handlaggare_membership,
+            recipient,
+            legal_basis=serious,
+            overrides_refusal=True,
+            justification="Krävs.",
+        )
+    assert case_access(outsider, case) is None
+    why = "Polisen utreder grovt våld nu; personens nej till polisen har vägts mot skyddsbehovet."
+    disclose(
+        case,
+        handlaggare_membership,
+        recipient,
+        legal_basis=serious,
+        overrides_refusal=True,
+        justification=why,
+    )
     assert case_access(outsider, case) is not None
+    event = AuditEvent.objects.filter(action="case.disclose").latest("id")
+    assert event.details["overrides_refusal"] is True
+    assert why not in json.dumps(list(AuditEvent.objects.values()), default=str)
+
+
+def test_an_emergency_access_by_a_refused_agency_needs_the_refusal_overridden(
+    case: Case, handlaggare_membership: Membership, school: Agency, outsider: User
+) -> None:
+    consent(case, handlaggare_membership, school, never_disclose_to=["polisen"])
+    membership = outsider.memberships.get()
+    with pytest.raises(CaseActionError, match="sagt nej"):
+        do_request_emergency_access(
+            case, acting_user=outsider, membership=membership, reason="Akut hot nu, polis på plats."
+        )
+    do_request_emergency_access(
+        case,
+        acting_user=outsider,
+        membership=membership,
+        reason="Akut hot nu, polis på plats; personens nej till polisen är vägt mot livsfaran.",
+        overrides_refusal=True,
+    )
+    assert AuditEvent.objects.get(action="case.emergency_access").details["overrides_refusal"] is True
 
 
 # --- Guardian grants follow the disclosures in force ---------------------------------------------------
