@@ -31,6 +31,7 @@ from cases.choices import (
     CaseStatus,
     DisclosureEnd,
     IdentityNumberKind,
+    InformationCategory,
     LegalBasis,
     LegalGender,
     MeasureKind,
@@ -108,7 +109,11 @@ class CaseQuerySet(models.QuerySet["Case"]):
             group__name=Concat(Value("myndighet:"), OuterRef("recipient__code")),
         )
         unprotected = Q(case__person__protected_identity=ProtectedIdentity.NONE)
-        disclosed_identity = disclosed.filter(Exists(identity_grant)).filter(unprotected)
+        # The disclosure in force must itself carry the identity category: a grant outlives an expired
+        # disclosure until the daily job drops it. (A JSON list of codes; icontains on the quoted code
+        # works the same on SQLite and PostgreSQL.)
+        with_identity = Q(categories__icontains=f'"{InformationCategory.IDENTITY.value}"')
+        disclosed_identity = disclosed.filter(with_identity, unprotected, Exists(identity_grant))
         emergency_identity = emergency.filter(unprotected)
         return self.filter(pk__in=owned.values("pk").union(disclosed_identity, emergency_identity))
 
