@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 from django.db import transaction
 from django.db.models import Case as DbCase
-from django.db.models import Exists, IntegerField, OuterRef, QuerySet, Value, When
+from django.db.models import Exists, IntegerField, OuterRef, Q, QuerySet, Value, When
 from django.db.models.functions import Concat
 from django.http import Http404, HttpRequest
 from django.utils import timezone
@@ -150,8 +150,16 @@ def access_referral(user: User, referral_id: uuid.UUID) -> ReferralAccess:
     """The referral for a view, or Http404 alike for a missing one and one the user may not see.
 
     The case is fetched through the one door (``access_case_with_rights``) by its reference, so a
-    referral cannot become a way around it."""
-    reference = Referral.objects.filter(pk=referral_id).values_list("case__reference", flat=True).first()
+    referral cannot become a way around it. The first query already joins the scope (a case the user
+    reaches, sent by or to one of their casework agencies), so a referral that exists but is not theirs
+    costs exactly what a random id costs: one query, then 404."""
+    agencies = Membership.objects.active().filter(user=user, role__in=CASEWORK_ROLES).values("agency")
+    reference = (
+        Referral.objects.filter(pk=referral_id, case__in=Case.objects.visible_to(user).values("pk"))
+        .filter(Q(from_agency__in=agencies) | Q(to_agency__in=agencies))
+        .values_list("case__reference", flat=True)
+        .first()
+    )
     if reference is None:
         raise Http404("Förfrågan finns inte.")
     case = access_case_with_rights(user, reference).case

@@ -223,3 +223,27 @@ def test_the_start_page_shows_no_referral_through_emergency_access(world: World,
     )
     start = login_client(user).get(reverse("start")).content.decode()
     assert world.case.reference not in start
+
+
+def test_an_existing_referral_outside_the_scope_costs_what_a_random_id_costs(world: World) -> None:
+    """A timing oracle: the referral fetch must not do more work for an existing id it then refuses."""
+    import uuid
+
+    from django.db import connection
+    from django.http import Http404
+    from django.test.utils import CaptureQueriesContext
+
+    from coordination.referrals import access_referral
+
+    referral = world.send()
+    outsider = world.user("third_handlaggare")
+    costs = []
+    for referral_id in (referral.pk, uuid.uuid4()):
+        with CaptureQueriesContext(connection) as queries, pytest.raises(Http404):
+            access_referral(outsider, referral_id)
+        costs.append([query["sql"].replace(str(referral_id).replace("-", ""), "ID") for query in queries])
+    assert len(costs[0]) == len(costs[1])
+    assert [len(sql) for sql in costs[0]] == [len(sql) for sql in costs[1]]
+    # The sending and receiving agencies still open it.
+    for name in ("owner_handlaggare", "receiver_handlaggare"):
+        assert access_referral(world.user(name), referral.pk).referral.pk == referral.pk
