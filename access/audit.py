@@ -93,6 +93,14 @@ def _lock_chain() -> None:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_APPEND_LOCK_ID])
 
 
+def hold_append_lock() -> None:
+    """Take the lock that serialises appends, for the rest of the caller's transaction: for a decision
+    counted from the trail (a rate limit) that must not race a concurrent append of the same kind."""
+    if not transaction.get_connection(AuditEvent.objects.db).in_atomic_block:
+        raise AuditWriteError("hold_append_lock must run inside a transaction.")
+    _lock_chain()
+
+
 def record_event(
     action: str,
     *,

@@ -32,6 +32,7 @@ ACTION_LABELS: dict[str, Promise] = {
     "case.emergency_search": _("Sökning för nödåtkomst"),
     "case.emergency_access": _("Nödåtkomst"),
     "case.emergency_search_throttled": _("Sökning för nödåtkomst över timgränsen"),
+    "case.emergency_refusal_shown": _("Personens nej visat vid begäran om nödåtkomst"),
     "case.emergency_access.review": _("Nödåtkomst granskad"),
     "case.emergency_access.reasons.read": _("Skäl för nödåtkomst lästa"),
     "case.import": _("Ärenden importerade"),

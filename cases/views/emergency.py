@@ -28,7 +28,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from access.audit import record_event
+from access.audit import hold_append_lock, record_event
 from access.models import AuditEvent, Membership, User
 from cases.actions import CaseActionError
 from cases.choices import InformationCategory
@@ -86,10 +86,11 @@ def _search(request: AuthenticatedRequest, membership: Membership, data: dict[st
     return None if withheld else case
 
 
-@transaction.atomic
 def _throttled(request: AuthenticatedRequest, membership: Membership) -> bool:
     """True, and audited, when the user has used up the hour's emergency searches. Counted from the
-    trail itself (indexed by actor), so no other store can drift from what the granskare sees."""
+    trail itself (indexed by actor), so no other store can drift from what the granskare sees; the
+    caller holds the append lock from the count to the search's own event, so parallel searches
+    cannot all slip under the limit."""
     since = timezone.now() - datetime.timedelta(hours=1)
     used = AuditEvent.objects.filter(
         actor=request.user, action="case.emergency_search", occurred_at__gte=since
@@ -121,6 +122,20 @@ def _withheld(user: User, case: Case) -> str:
     return ""
 
 
+@transaction.atomic
+def _record_refusal_shown(request: AuthenticatedRequest, membership: Membership, case: Case) -> None:
+    """The requester has now learnt that the person refused their agency: the owner's granskare sees it."""
+    record_event(
+        "case.emergency_refusal_shown",
+        actor=request.user,
+        membership=membership,
+        request=request,
+        object_type="case",
+        object_reference=case.reference,
+        object_agency=case.agency.code,
+    )
+
+
 def _request_page(request: AuthenticatedRequest, case: Case, form: EmergencyRequestForm) -> HttpResponse:
     # The reference only: the owning agency and the case itself stay closed until the reason is given.
     context = {"found": case, "form": form, "emergency_minutes": settings.EMERGENCY_ACCESS_MINUTES}
@@ -134,7 +149,18 @@ def emergency_search(request: AuthenticatedRequest) -> HttpResponse:
     memberships = require_casework_or_forbid(request)
     form = EmergencySearchForm(request.POST if request.method == "POST" else None)
     not_found = False
-    if form.is_bound and form.is_valid() and _throttled(request, memberships[0]):
+    if form.is_bound and form.is_valid():
+        return _counted_search(request, memberships, form)
+    return render(request, "cases/emergency_search.html", {"form": form, "not_found": not_found})
+
+
+@transaction.atomic
+def _counted_search(
+    request: AuthenticatedRequest, memberships: list[Membership], form: EmergencySearchForm
+) -> HttpResponse:
+    hold_append_lock()
+    not_found = False
+    if _throttled(request, memberships[0]):
         messages.error(
             request,
             _(
@@ -144,14 +170,16 @@ def emergency_search(request: AuthenticatedRequest) -> HttpResponse:
             % {"limit": settings.EMERGENCY_SEARCHES_PER_HOUR},
         )
         form = EmergencySearchForm(initial={"kind": form.cleaned_data["kind"]})
-    elif form.is_bound and form.is_valid():
+    else:
         case = _search(request, memberships[0], form.cleaned_data)
         if case is not None and case_access(request.user, case) is not None:
             return to_detail(case)
         if case is not None:
             request.session[FOUND_SESSION_KEY] = case.reference
+            # The person's refusal is shown only once a reason is given (emergency_request): a search
+            # alone must not tell someone that the person refused their agency.
             request_form = EmergencyRequestForm(
-                initial={"reference": case.reference}, memberships=memberships, refused=consent_refusals(case)
+                initial={"reference": case.reference}, memberships=memberships
             )
             return _request_page(request, case, request_form)
         not_found = True
@@ -189,6 +217,8 @@ def emergency_request(request: AuthenticatedRequest) -> HttpResponse:
             )
         except CaseActionError as error:
             form.add_error(None, str(error))
+            if form.refused and not form.cleaned_data.get("overrides_refusal"):
+                _record_refusal_shown(request, form.chosen_membership(), case)
         else:
             request.session.pop(FOUND_SESSION_KEY, None)
             ends = formats.time_format(timezone.localtime(access.expires_at), "H:i")
