@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any, cast
 
 from django import forms
+from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from access.models import Agency, Membership
@@ -172,22 +173,25 @@ class MeetingActionForm(forms.Form):
         return self.candidates[self.cleaned_data["owner"]]
 
 
+class ExportReason(models.TextChoices):
+    """Why a PDF is downloaded: fixed codes, so the audit trail never holds typed text (which could
+    carry a name or what the case is about). The granskare sees the label (access/compliance/labels.py)."""
+
+    MEETING = "samverkansmote", _("Underlag inför samverkansmötet")
+    PROTECTION = "skyddsplanering", _("Planering av skyddsinsatser")
+    HANDOVER = "overlamning", _("Överlämning till en kollega eller annan enhet")
+    SUPERVISION = "tillsyn", _("Begäran från tillsynsmyndighet eller domstol")
+
+
 class ExportReasonForm(forms.Form):
-    """Why a PDF is downloaded: the user's own justification, stored in the audit trail."""
+    """Why a PDF is downloaded: one of the fixed reasons, stored in the audit trail as its code."""
 
-    reason = forms.CharField(
+    reason = forms.ChoiceField(
         label=_("Skäl till att du laddar ner underlaget"),
-        max_length=1000,
-        widget=forms.TextInput(attrs={"autocomplete": "off"}),
-        help_text=_(
-            "Till exempel ”underlag inför samverkansmötet”. Skälet sparas i loggen: skriv inga "
-            "personuppgifter och inget om vad ärendet gäller. Högst 300 tecken sparas."
-        ),
-        error_messages={"required": _("Ange varför du laddar ner underlaget.")},
+        choices=ExportReason.choices,
+        widget=forms.RadioSelect,
+        error_messages={
+            "required": _("Ange varför du laddar ner underlaget."),
+            "invalid_choice": _("Välj ett av skälen i listan."),
+        },
     )
-
-    def clean_reason(self) -> str:
-        reason = str(self.cleaned_data["reason"]).strip()
-        if not reason:
-            raise forms.ValidationError(_("Ange varför du laddar ner underlaget."))
-        return reason

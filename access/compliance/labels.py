@@ -89,6 +89,11 @@ REASON_LABELS: dict[str, Promise] = {
     "disclosure": _("Utlämnande"),
     "emergency": _("Nödåtkomst"),
     "nodatkomst": _("Nödåtkomst"),
+    # Why a PDF was downloaded (coordination/meeting_forms.py: ExportReason).
+    "samverkansmote": _("Underlag inför samverkansmötet"),
+    "skyddsplanering": _("Planering av skyddsinsatser"),
+    "overlamning": _("Överlämning till en kollega eller annan enhet"),
+    "tillsyn": _("Begäran från tillsynsmyndighet eller domstol"),
 }
 
 

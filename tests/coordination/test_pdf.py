@@ -6,6 +6,7 @@ needs a reason and is audited in the transaction that builds the file."""
 from __future__ import annotations
 
 import datetime
+import json
 import re
 from pathlib import Path
 
@@ -51,7 +52,7 @@ def world(db: None) -> World:
 
 
 MARKUP = "Hot <b>inte fet</b> & A&amp;B <i>x</i> <font color='red'>röd</font>"
-REASON = "Underlag inför samverkansmötet"
+REASON = "samverkansmote"
 
 
 def text_of(content: bytes, tmp_path: Path) -> str:
@@ -208,25 +209,35 @@ def test_the_samordnare_downloads_the_meeting_pack(
         assert leaked not in text, f"the meeting pack contains an identity field: {leaked}"
 
 
-def test_the_download_is_audited_with_the_reason_before_the_file(
+def test_the_download_is_audited_with_the_reason_code_before_the_file(
     world: World, full_meeting: Meeting, login_client
 ) -> None:
-    long_reason = "Skäl " + "x" * 400
-    download(login_client(world.samordnare.user), full_meeting, reason=long_reason)
+    download(login_client(world.samordnare.user), full_meeting, reason="skyddsplanering")
     (event,) = AuditEvent.objects.filter(action="meeting.pdf")
     assert event.actor == world.samordnare.user
     assert event.object_reference == world.case.reference
     assert event.object_agency == "soc-vuxen"
     assert event.details["meeting"] == str(full_meeting.pk)
-    assert event.reason == long_reason[:300]
+    assert event.reason == "skyddsplanering"
+
+
+def test_typed_text_never_reaches_the_trail_as_a_reason(
+    world: World, full_meeting: Meeting, login_client
+) -> None:
+    """A reason is one of the fixed codes: whatever is typed in its place gives no file and no event."""
+    typed = "Anna Andersson 19811218-9876 hotad av sin man"
+    response = download(login_client(world.samordnare.user), full_meeting, reason=typed)
+    assert response.status_code == 200 and "Välj ett av skälen i listan." in response.content.decode()
+    assert not AuditEvent.objects.filter(action="meeting.pdf").exists()
+    assert typed not in json.dumps(list(AuditEvent.objects.values()), default=str)
 
 
 def test_no_reason_no_file(world: World, full_meeting: Meeting, login_client) -> None:
     client = login_client(world.samordnare.user)
     page = client.get(pdf_url(full_meeting))
     assert page.status_code == 200
-    assert "skriv inga personuppgifter" in page.content.decode()
-    response = client.post(pdf_url(full_meeting), {"reason": "   "})
+    assert "Underlag inför samverkansmötet" in page.content.decode()
+    response = client.post(pdf_url(full_meeting), {})
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/html")
     assert "Ange varför du laddar ner underlaget." in response.content.decode()
@@ -295,7 +306,7 @@ def test_the_summary_pdf_holds_the_summary_and_no_identity(world: World, login_c
     client = login_client(world.samordnare.user)
     page = client.get(summary_url(world))
     assert page.status_code == 200
-    assert "skriv inga personuppgifter" in page.content.decode()
+    assert "Underlag inför samverkansmötet" in page.content.decode()
     response = client.post(summary_url(world), {"reason": REASON})
     assert response.status_code == 200
     assert response["Content-Type"] == "application/pdf"
