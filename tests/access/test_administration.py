@@ -9,7 +9,6 @@ from collections.abc import Callable
 
 import pytest
 from axes.models import AccessAttempt
-from django.contrib.sessions.models import Session
 from django.core import mail
 from django.db import transaction
 from django.test import Client
@@ -80,9 +79,7 @@ def test_only_administrators_manage_accounts_and_chefs_only_confirm(
         response = client.post(
             url(name, target), {"agency": agency.pk, "role": Role.HANDLAGGARE, "kind": "login_reset"}
         )
-        assert response.status_code in (302, 403)
-        if user_pages == 403:
-            assert response.status_code == 403
+        assert response.status_code == (302 if user_pages == 200 else 403)
     assert target.is_active and not Membership.objects.active().filter(user=target).exists()
     if user_pages == 403:
         assert not Membership.objects.filter(user=target).exists()
@@ -469,7 +466,6 @@ def test_an_administrator_finds_no_way_to_read_a_case_or_become_someone_else(
     assert current_code(victim_worker)  # the victim's own authenticator still works
     attempts = {event.details["attempted"] for event in refused()}
     assert {"membership_grant", "membership_confirm", "email_confirm", "login_reset_confirm"} <= attempts
-    assert not Session.objects.filter(session_key="").exists()
 
 
 # --- The granskare sees the administration ---

@@ -91,6 +91,12 @@ def test_a_session_without_a_stamp_gets_one_and_ends_in_time(
     client = login_client(handlaggare)
     assert client.get(reverse("start")).status_code == 200
     assert LOGGED_IN_AT in client.session
+    session = client.session
+    session[LOGGED_IN_AT] = (
+        timezone.now() - settings.SESSION_MAX_AGE - datetime.timedelta(minutes=1)
+    ).isoformat()
+    session.save()
+    assert client.get(reverse("start"))["Location"].startswith(reverse("access:login"))
 
 
 # --- The granskare's user-activity page ---
