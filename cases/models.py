@@ -117,6 +117,19 @@ class CaseQuerySet(models.QuerySet["Case"]):
         emergency_identity = emergency.filter(unprotected)
         return self.filter(pk__in=owned.values("pk").union(disclosed_identity, emergency_identity))
 
+    def findable_by_number(self, user: User) -> CaseQuerySet:
+        """The cases the emergency search may find for ``user`` by identity number: those whose
+        identity the user may read (``identity_visible_to``), and those the user does not reach at all
+        whose person has no protected identity (what an emergency access is for). Never a case the user
+        holds without the identity category, never a protected identity outside the owning agency.
+        One query of the same shape whatever it finds, so a withheld case costs what a miss costs."""
+        if self._reached_by(user) is None:
+            return self.none()
+        unreached = Q(person__protected_identity=ProtectedIdentity.NONE) & ~Q(
+            pk__in=Case.objects.visible_to(user).values("pk")
+        )
+        return self.filter(Q(pk__in=Case.objects.identity_visible_to(user).values("pk")) | unreached)
+
     def reached_ids(self, user: User, ordering: tuple[str, ...]) -> QuerySet[Any]:
         """Rows of (id, *ordering columns) of the cases ``user`` reaches, in ``ordering``: a union of
         the three ways in, each part carrying the ordering columns (the query behind ``page_for``)."""

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Case as DbCase
-from django.db.models import Value, When
+from django.db.models import QuerySet, Value, When
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -225,8 +225,11 @@ def _closed_last() -> DbCase:
     return DbCase(When(case__status=CaseStatus.CLOSED, then=Value(1)), default=Value(0))
 
 
-def find_for_emergency(*, reference: str = "", identity_number: str = "") -> Case | None:
-    """Exact reference or exact (normalised) identity number across every agency; never a listing."""
+def find_for_emergency(
+    *, reference: str = "", identity_number: str = "", among: QuerySet[Case] | None = None
+) -> Case | None:
+    """Exact reference or exact (normalised) identity number across every agency, or only ``among``
+    those cases (for a number: ``Case.objects.findable_by_number(user)``); never a listing."""
     if reference:
         return (
             Case.objects.select_related("agency", "person")
@@ -234,9 +237,11 @@ def find_for_emergency(*, reference: str = "", identity_number: str = "") -> Cas
             .first()
         )
     if identity_number:
+        people = Person.objects.select_related("case", "case__agency")
+        if among is not None:
+            people = people.filter(case__in=among.values("pk"))
         person = (
-            Person.objects.select_related("case", "case__agency")
-            .filter(identity_index=blind_index(identity_number))
+            people.filter(identity_index=blind_index(identity_number))
             # An open case before a closed one, then the newest.
             .order_by(_closed_last(), "-case__opened_on")
             .first()

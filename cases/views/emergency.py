@@ -31,7 +31,6 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from access.audit import hold_append_lock, record_event
 from access.models import AuditEvent, Membership, User
 from cases.actions import CaseActionError
-from cases.choices import InformationCategory
 from cases.models import Case, EmergencyAccess, EmergencyAccessQuerySet
 from cases.permissions import case_access
 from cases.records import _Redacted
@@ -64,8 +63,11 @@ FOUND_SESSION_KEY = "emergency_found"
 def _search(request: AuthenticatedRequest, membership: Membership, data: dict[str, Any]) -> Case | None:
     """Find the case and record the search: whether something was found, by what kind of key, and the
     reference found. Never the number."""
-    case = find_for_emergency(reference=data["reference"], identity_number=data["normalised"])
-    withheld = _withheld(request.user, case) if case is not None and not data["reference"] else ""
+    if data["reference"]:
+        case = find_for_emergency(reference=data["reference"])
+        withheld = ""
+    else:
+        case, withheld = _find_by_number(request.user, data["normalised"])
     details: dict[str, Any] = {
         "found": case is not None and not withheld,
         "kind": "referens" if data["reference"] else data["kind"],
@@ -107,19 +109,26 @@ def _throttled(request: AuthenticatedRequest, membership: Membership) -> bool:
     return True
 
 
-def _withheld(user: User, case: Case) -> str:
-    """Why a case found by number is answered as "not found", or "" when it is not.
+def _find_by_number(user: User, number: str) -> tuple[Case | None, str]:
+    """The case an emergency search by number finds, and why it is answered as "not found" ("" when it
+    is not withheld).
 
     A number links to a case only for someone who may read its identity: a recipient holding the case
     without the identity category would otherwise learn whose case it is, and a protected identity
     (skyddade personuppgifter) is never tied to a case and an agency by number outside the owning
-    agency. Such a case is still found by its reference, which identifies no one."""
-    access = case_access(user, case)
-    if access is not None:
-        return "" if access.sees(InformationCategory.IDENTITY) else "no_identity"
-    if case.person.has_protected_identity:
-        return "protected"
-    return ""
+    agency. Such a case is still found by its reference, which identifies no one.
+
+    A miss and a withheld case cost the same two queries: the search among what the user may find by
+    number (``Case.objects.findable_by_number``), then the same number among every case, whose answer
+    only goes to the owner's granskare through the audit event (what was searched, never the number).
+    """
+    case = find_for_emergency(identity_number=number, among=Case.objects.findable_by_number(user))
+    if case is not None:
+        return case, ""
+    hidden = find_for_emergency(identity_number=number)
+    if hidden is None:
+        return None, ""
+    return hidden, "protected" if hidden.person.has_protected_identity else "no_identity"
 
 
 @transaction.atomic
