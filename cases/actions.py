@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from access.audit import record_event
-from access.models import Agency, Membership, User
+from access.models import Agency, AuditEvent, Membership, User
 from cases.choices import (
     STATUS_TRANSITIONS,
     CaseFlag,
@@ -34,6 +34,7 @@ from cases.models import (
     Case,
     CaseKey,
     ContributionVersion,
+    ExportNote,
     Incident,
     Person,
     ProtectiveMeasure,
@@ -483,3 +484,34 @@ def do_add_incident(
     refresh_statistics(case, vault)
     _audit("case.incident.add", case, acting_user=acting_user, membership=membership, request=request)
     return incident
+
+
+# The longest note a reader may add to a download's reason (coordination/meeting_forms.py).
+EXPORT_NOTE_MAX_LENGTH = 500
+
+
+def seal_export_note(
+    case: Case, *, event: AuditEvent, user: User, membership: Membership, note: str
+) -> ExportNote | None:
+    """Keep the optional note typed beside a download's reason, sealed with ``case``'s key and linked
+    to ``event`` (which holds the reason's code). Call it in the transaction that wrote the event. An
+    empty note keeps nothing."""
+    text = note.strip()
+    if not text:
+        return None
+    if len(text) > EXPORT_NOTE_MAX_LENGTH:
+        raise CaseActionError(
+            _("Anteckningen får vara högst %(limit)s tecken.") % {"limit": EXPORT_NOTE_MAX_LENGTH}
+        )
+    row = ExportNote(
+        case=case,
+        audit_event_id=event.pk,
+        action=event.action,
+        reason=event.reason,
+        user=user,
+        agency=membership.agency,
+        created_at=event.occurred_at,
+    )
+    CaseVault.for_case(case).seal(row, "note", text)
+    row.save(force_insert=True)
+    return row

@@ -544,3 +544,29 @@ class EmergencyAccess(models.Model):
 
     def __str__(self) -> str:
         return f"emergency access {self.id}"
+
+
+class ExportNote(models.Model):
+    """The optional note a reader adds to a fixed reason when downloading a PDF of the case. The audit
+    trail holds only the reason's code (it is read by granskare of several agencies and must never hold
+    typed text); the note is sealed with the case's key, linked to the audit event by its id, and shown
+    only to the owning agency's caseworkers (the case's disclosures page). It goes with the case at
+    gallring, and with its key at shredding."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="export_notes")
+    # The audit event that records the download (access.AuditEvent.id; not a foreign key, so the
+    # append-only trail never depends on a case row).
+    audit_event_id = models.BigIntegerField()
+    action = models.CharField(max_length=60)
+    reason = models.CharField(max_length=40)
+    user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField()
+    note_sealed = models.BinaryField(default=b"")
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"export note {self.id}"

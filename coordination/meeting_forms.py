@@ -11,6 +11,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from access.models import Agency, Membership
+from cases.actions import EXPORT_NOTE_MAX_LENGTH
 from coordination.action_plan import DESCRIPTION_MAX_LENGTH
 from coordination.models import MeetingKind
 
@@ -193,5 +194,18 @@ class ExportReasonForm(forms.Form):
         error_messages={
             "required": _("Ange varför du laddar ner underlaget."),
             "invalid_choice": _("Välj ett av skälen i listan."),
+        },
+    )
+    note = forms.CharField(
+        label=_("Anteckning (frivillig)"),
+        required=False,
+        max_length=EXPORT_NOTE_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 3, "class": "wide"}),
+        help_text=_(
+            "Krypteras med ärendets nyckel och visas bara för handläggare och samordnare i den myndighet "
+            "som äger ärendet, aldrig i granskningsloggen."
+        ),
+        error_messages={
+            "max_length": _("Anteckningen får vara högst %(limit_value)d tecken (nu %(show_value)d).")
         },
     )

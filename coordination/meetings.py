@@ -40,8 +40,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from access.audit import record_event
-from access.models import CASEWORK_ROLES, Agency, Membership, Role, User
-from cases.actions import CaseActionError
+from access.models import CASEWORK_ROLES, Agency, AuditEvent, Membership, Role, User
+from cases.actions import CaseActionError, seal_export_note
 from cases.choices import InformationCategory
 from cases.models import Case, Disclosure
 from cases.permissions import CaseAccess, case_access
@@ -261,9 +261,9 @@ def _audit_item(
     request: HttpRequest | None,
     reason: str = "",
     details: dict[str, object] | None = None,
-) -> None:
+) -> AuditEvent:
     case = item.case
-    record_event(
+    return record_event(
         action,
         actor=acting_user,
         membership=membership,
@@ -784,6 +784,7 @@ def read_meeting(
     request: HttpRequest | None,
     action: str = "meeting.read",
     reason: str = "",
+    note: str = "",
     only_item: AgendaItem | None = None,
 ) -> MeetingRecord:
     """The meeting as ``user`` may see it, decrypted after the audit events that say so.
@@ -803,7 +804,7 @@ def read_meeting(
     for item, item_access in readable:
         if item_access is None:
             continue
-        _audit_item(
+        event = _audit_item(
             action,
             item,
             acting_user=user,
@@ -811,6 +812,9 @@ def read_meeting(
             request=request,
             reason=reason,
         )
+        if note and access.membership is not None:
+            # Sealed with each case's own key, shown only to that case's owning agency.
+            seal_export_note(item.case, event=event, user=user, membership=access.membership, note=note)
     if action == "meeting.pdf" and not any(item_access for _item, item_access in readable):
         _audit_meeting(
             action,
@@ -895,7 +899,7 @@ def export_access(user: User, reference: str) -> CaseAccess:
 
 @transaction.atomic
 def read_summary_for_export(
-    access: CaseAccess, *, user: User, request: HttpRequest | None, reason: str
+    access: CaseAccess, *, user: User, request: HttpRequest | None, reason: str, note: str = ""
 ) -> SummaryExport:
     """The newest version of the summary, decrypted after the ``case.summary.pdf`` event (with the
     user's reason) is written, in the same transaction."""
@@ -907,7 +911,7 @@ def read_summary_for_export(
     if current.via not in ("owner", "disclosure") or not current.sees(InformationCategory.SUMMARY):
         raise PermissionDenied
     latest = case.summary_versions.order_by("-number").first()
-    record_event(
+    event = record_event(
         "case.summary.pdf",
         actor=user,
         membership=current.membership,
@@ -918,6 +922,8 @@ def read_summary_for_export(
         reason=reason[:REASON_LENGTH],
         details={"version": latest.number if latest is not None else None},
     )
+    if current.membership is not None:
+        seal_export_note(case, event=event, user=user, membership=current.membership, note=note)
     if latest is None:
         return SummaryExport(
             case=case, owner_agency=case.agency.name, version=None, saved_at=None, paragraphs=[]

@@ -19,9 +19,10 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods
 
 from access.audit import record_event
+from access.compliance.labels import reason_label
 from access.models import Agency, User
 from cases.actions import CaseActionError
-from cases.models import Case, Disclosure
+from cases.models import Case, Disclosure, ExportNote
 from cases.permissions import case_access
 from cases.policy import access_case_with_rights
 from cases.records import _Redacted
@@ -40,10 +41,24 @@ class DisclosureEntry(_Redacted):
     is_active: bool
 
 
+@dataclass(repr=False)
+class ExportNoteEntry(_Redacted):
+    row: ExportNote
+    reason: str
+    note: str
+
+
+@dataclass(repr=False)
+class DisclosurePage(_Redacted):
+    entries: list[DisclosureEntry]
+    export_notes: list[ExportNoteEntry]
+
+
 @transaction.atomic
-def read_disclosures(case: Case, *, user: User, request: HttpRequest | None) -> list[DisclosureEntry]:
-    """Every disclosure of ``case``, newest first, with its justification decrypted: for the owning
-    agency only. The audit entry is written first, in the same transaction, as in cases.reading: if it
+def read_disclosures(case: Case, *, user: User, request: HttpRequest | None) -> DisclosurePage:
+    """Every disclosure of ``case``, newest first, with its justification decrypted, and the notes
+    readers added to their PDF downloads (cases.models.ExportNote): for the owning agency only. The
+    audit entry is written first, in the same transaction, as in cases.reading: if it
     cannot be written nothing is decrypted (fail closed)."""
     access = case_access(user, case)
     if access is None:
@@ -53,6 +68,7 @@ def read_disclosures(case: Case, *, user: User, request: HttpRequest | None) -> 
     rows = list(
         case.disclosures.select_related("recipient", "created_by", "ended_by").order_by("-created_at")
     )
+    notes = list(case.export_notes.select_related("user", "agency").order_by("-created_at"))
     record_event(
         "case.disclosures.read",
         actor=user,
@@ -61,12 +77,12 @@ def read_disclosures(case: Case, *, user: User, request: HttpRequest | None) -> 
         object_type="case",
         object_reference=case.reference,
         object_agency=case.agency.code,
-        details={"disclosures": len(rows)},
+        details={"disclosures": len(rows), "export_notes": len(notes)},
     )
     vault = CaseVault.for_case(case)
     names = dict(Agency.objects.values_list("code", "name"))
     today = timezone.localdate()
-    return [
+    entries = [
         DisclosureEntry(
             disclosure=row,
             justification=vault.open(row, "justification"),
@@ -76,14 +92,20 @@ def read_disclosures(case: Case, *, user: User, request: HttpRequest | None) -> 
         )
         for row in rows
     ]
+    export_notes = [
+        ExportNoteEntry(row=note, reason=reason_label(note.reason), note=vault.open(note, "note"))
+        for note in notes
+    ]
+    return DisclosurePage(entries=entries, export_notes=export_notes)
 
 
 @require_GET
 @never_cache
 def disclosures(request: AuthenticatedRequest, reference: str) -> HttpResponse:
     access = access_case_with_rights(request.user, reference, for_write=True)
-    entries = read_disclosures(access.case, user=request.user, request=request)
-    return render(request, "cases/disclosures.html", {"case": access.case, "entries": entries})
+    page = read_disclosures(access.case, user=request.user, request=request)
+    context = {"case": access.case, "entries": page.entries, "export_notes": page.export_notes}
+    return render(request, "cases/disclosures.html", context)
 
 
 @require_http_methods(FORM_METHODS)

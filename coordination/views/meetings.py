@@ -378,6 +378,7 @@ def meeting_pdf(request: AuthenticatedRequest, meeting_id: uuid.UUID) -> HttpRes
                     request=request,
                     action="meeting.pdf",
                     reason=form.cleaned_data["reason"],
+                    note=form.cleaned_data["note"],
                 )
                 # Built inside the transaction: if it fails, the audit events go too (no file, no event).
                 content = pdf.render_meeting_pdf(
@@ -403,7 +404,11 @@ def case_summary_pdf(request: AuthenticatedRequest, reference: str) -> HttpRespo
         try:
             with transaction.atomic():
                 export = read_summary_for_export(
-                    access, user=request.user, request=request, reason=form.cleaned_data["reason"]
+                    access,
+                    user=request.user,
+                    request=request,
+                    reason=form.cleaned_data["reason"],
+                    note=form.cleaned_data["note"],
                 )
                 content = pdf.render_summary_pdf(
                     export, username=request.user.get_username(), generated_at=timezone.now()

@@ -20,6 +20,8 @@ PLAINTEXT_ALLOWED = {
     "statisticsrecord": {"pseudonym", "legal_gender", "age_band", "risk_level"},
     # Agency codes, category codes and the legal basis: the justification itself is sealed.
     "disclosure": {"legal_basis", "categories", "never_disclose_to", "end_kind"},
+    # The action and the reason code of the audit event the note belongs to (the event holds them too).
+    "exportnote": {"action", "reason"},
 }
 
 
