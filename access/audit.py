@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -29,6 +30,35 @@ _APPEND_LOCK_ID = 0x5C7DD9A7
 
 class AuditWriteError(Exception):
     """The audit entry could not be written; whatever it was to record must not happen."""
+
+
+# What an entry's reason and the strings in its details may be: a code, a reference, an id, a date, a
+# username. No whitespace and at most 64 characters, so no sentence, name-and-surname or note typed by
+# a user can ever land in the trail that granskare of several agencies read (typed text is sealed with
+# the case's key instead, as cases.models.ExportNote is). A value of another shape is refused: the
+# event, and with it what it records, does not happen.
+_TOKEN = re.compile(r"[^\s]{0,64}")
+
+
+def _prose_in(value: Any, where: str) -> str | None:
+    """Where ``value`` holds something that is not a token (see ``_TOKEN``), or None."""
+    if isinstance(value, str):
+        return None if _TOKEN.fullmatch(value) else where
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            found = _prose_in(str(key), f"{where} key") or _prose_in(item, f"{where}.{key}")
+            if found:
+                return found
+        return None
+    if isinstance(value, list | tuple):
+        for index, item in enumerate(value):
+            found = _prose_in(item, f"{where}[{index}]")
+            if found:
+                return found
+        return None
+    if value is None or isinstance(value, bool | int | float):
+        return None
+    return f"{where} ({type(value).__name__})"
 
 
 # The fields an entry's hash covers, in the order verification reads them (access/checkpoints.py).
@@ -118,6 +148,10 @@ def record_event(
     ``client_address`` is for callers that have the address but not the request (auditlog's context)."""
     if not transaction.get_connection(AuditEvent.objects.db).in_atomic_block:
         raise AuditWriteError("record_event must run inside the transaction of what it records.")
+    prose = _prose_in(reason, "reason") or _prose_in(details or {}, "details")
+    if prose:
+        # The message names where, never the value (it may be exactly what must not be written down).
+        raise AuditWriteError(f"The audit entry for {action!r} holds text in {prose}; only codes may.")
     try:
         with transaction.atomic():
             _lock_chain()

@@ -35,6 +35,7 @@ def tracked_models() -> tuple[dict[str, Any], ...]:
         "cases.contributionversion": ["text_sealed"],
         "cases.disclosure": ["justification_sealed"],
         "cases.emergencyaccess": ["reason_sealed", "review_comment_sealed"],
+        "cases.exportnote": ["note_sealed"],
         "cases.casegroupobjectpermission": [],
         "cases.caseuserobjectpermission": [],
         "coordination.referral": ["request_sealed", "rejection_reason_sealed"],

@@ -9,7 +9,7 @@ import pytest
 from auditlog.models import LogEntry
 from django.apps import apps
 from django.core.management import CommandError, call_command
-from django.db import connection
+from django.db import connection, models
 from django.test import override_settings
 from django.urls import reverse
 
@@ -118,6 +118,59 @@ def test_the_tracked_models_leave_out_key_and_statistics_tables() -> None:
         model = apps.get_model(item["model"])
         sealed = {field.name for field in model._meta.fields if field.name.endswith("_sealed")}
         assert sealed <= set(item["exclude_fields"]), item["model"]
+
+
+# Models whose changes django-auditlog does not log, each on purpose. Adding one is a decision.
+LEFT_OUT = {
+    "access.auditevent": "the trail itself (append-only, hash-chained)",
+    "access.auditcheckpoint": "signed summaries of the trail",
+    "access.auditverification": "the record of verification runs",
+    "access.enrolmentlink": "token hashes; each link's making and use has its own admin.* / auth.* event",
+    "access.accountchange": "two-person account changes; each step has its own admin.* event",
+    "cases.casekey": "wrapped data keys, in the key store",
+    "cases.statisticsrecord": "a logged change, timed like its case's, would link a pseudonym to the case",
+    "coordination.notification": "who has something waiting; holds no content",
+    "coordination.nulagesbilddraft": "aggregate counts; each step has its own nulagesbild.* event",
+    "coordination.nulagesbildrelease": "aggregate counts; each step has its own nulagesbild.* event",
+}
+# Plaintext columns of tracked models that could hold typed text and so land in LogEntry.changes as it
+# was typed. Everything else tracked is a choice, a date, a number, a key or left out (sealed).
+# Staff names and e-mail addresses are the employer's data about its staff, not about the people
+# the cases concern; a case reference identifies no one.
+TYPED_PLAINTEXT_ALLOWED = {
+    "access.agency": {"code", "name"},
+    "access.user": {"username", "first_name", "last_name", "email"},
+    "cases.case": {"reference"},
+    # Lists of category codes and agency codes, validated against the choices by the actions.
+    "cases.disclosure": {"categories", "never_disclose_to"},
+    # The audit event's action and reason code, copied from the event (which holds them already).
+    "cases.exportnote": {"action", "reason"},
+    # Free text in plaintext (issue 13 seals it).
+    "cases.riskassessment": {"instrument_version"},
+}
+
+
+def test_every_model_is_tracked_or_left_out_on_purpose() -> None:
+    tracked = {item["model"] for item in tracked_models()}
+    for app in ("access", "cases", "coordination"):
+        for model in apps.get_app_config(app).get_models():
+            label = model._meta.label_lower
+            assert (label in tracked) != (label in LEFT_OUT), f"{label}: track it or say why it is left out"
+
+
+def test_no_tracked_column_logs_typed_text_unless_allowed() -> None:
+    """A plaintext text column without choices on a tracked model would put what a user typed into
+    LogEntry.changes, which outlives the case (gallring keeps the audit) and which no key protects."""
+    offenders = []
+    for item in tracked_models():
+        model = apps.get_model(item["model"])
+        skipped = set(item["exclude_fields"]) | set(item["mask_fields"])
+        allowed = TYPED_PLAINTEXT_ALLOWED.get(item["model"], set())
+        for field in model._meta.concrete_fields:
+            typed = isinstance(field, models.CharField | models.TextField | models.JSONField)
+            if typed and not field.choices and field.name not in skipped | allowed:
+                offenders.append(f"{item['model']}.{field.name}")
+    assert offenders == []
 
 
 @pytest.mark.parametrize(("behind_proxy", "expected"), [(False, "10.1.2.3"), (True, "192.0.2.9")])
