@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from access.audit import record_event
 from access.models import Agency, AuditEvent, Membership, User
+from cases import statistics
 from cases.choices import (
     STATUS_TRANSITIONS,
     CaseFlag,
@@ -29,7 +30,7 @@ from cases.choices import (
     age_band,
     to_mask,
 )
-from cases.crypto import blind_index, pseudonym
+from cases.crypto import blind_index
 from cases.models import (
     Case,
     CaseKey,
@@ -39,13 +40,13 @@ from cases.models import (
     Person,
     ProtectiveMeasure,
     RiskAssessment,
-    StatisticsRecord,
     SummaryVersion,
     new_reference,
     period_of,
 )
 from cases.records import Classification, PersonData
 from cases.routers import KEYSTORE
+from cases.statistics import StatisticsValues
 from cases.vault import CaseVault
 
 PERSON_FIELDS = (
@@ -112,41 +113,58 @@ def _seal_person(vault: CaseVault, person: Person, data: PersonData) -> None:
     vault.seal(person, "identity_number", data.identity_number)
     vault.seal(person, "contact", data.contact)
     vault.seal(person, "safe_contact", data.safe_contact)
-    vault.seal(person, "address", data.address)
+    if data.protected_identity == ProtectedIdentity.NONE:
+        vault.seal(person, "address", data.address)
+    else:
+        # Never an address for a protected identity: the column stays empty, which the database checks
+        # (protected_identity_has_no_address). The level is in plaintext, so the empty column tells nothing.
+        person.address_sealed = b""
     vault.seal(person, "legal_gender", data.legal_gender)
     vault.seal(person, "birth_year", str(data.birth_year) if data.birth_year else "")
     person.identity_index = blind_index(data.identity_number) if data.identity_number else ""
 
 
-def refresh_statistics(case: Case, vault: CaseVault) -> StatisticsRecord:
-    """Rebuild the case's statistics record from the case as it is now (same transaction)."""
+def risk_levels(case: Case, vault: CaseVault) -> list[str]:
+    """The effective risk level of each of the case's assessments, newest first."""
+    return [row.effective_level for row in case.risk_assessments.order_by("-assessed_on", "-created_at")]
+
+
+def measure_kinds(case: Case, vault: CaseVault) -> set[str]:
+    """The kinds of protective measure the case has had."""
+    return set(case.protective_measures.values_list("kind", flat=True))
+
+
+def statistics_values(case: Case, vault: CaseVault) -> StatisticsValues:
+    """What the nulägesbild counts of the case as it is now."""
     person = case.person
     birth_year_text = vault.open(person, "birth_year")
     birth_year = int(birth_year_text) if birth_year_text else None
     classification = Classification.from_json(vault.open_json(case, "classification"))
-    assessments = list(case.risk_assessments.order_by("-assessed_on", "-created_at"))
-    measures = set(case.protective_measures.values_list("kind", flat=True))
+    levels = risk_levels(case, vault)
+    measures = measure_kinds(case, vault)
     age = case.opened_on.year - birth_year if birth_year else None
-    record, _created = StatisticsRecord.objects.update_or_create(
-        pseudonym=pseudonym(case.pk),
-        defaults={
-            "opened_period": period_of(case.opened_on),
-            "closed_period": period_of(case.closed_on) if case.closed_on else None,
-            "legal_gender": vault.open(person, "legal_gender") or "annat",
-            "age_band": age_band(age),
-            "context_mask": to_mask(ViolenceContext, classification.contexts),
-            "form_mask": to_mask(ViolenceForm, classification.forms),
-            "honour_mask": to_mask(HonourSubtype, classification.honour_subtypes),
-            "relation_mask": to_mask(PerpetratorRelation, classification.relations),
-            "flag_mask": to_mask(CaseFlag, sorted(classification.effective_flags())),
-            "measure_mask": to_mask(MeasureKind, sorted(measures)),
-            "risk_level": assessments[0].effective_level if assessments else "",
-            "risk_assessment_count": len(assessments),
-            "repeat_victimisation": has_repeat_victimisation(case),
-            "child_count": classification.children.count,
-        },
+    return StatisticsValues(
+        closed_period=period_of(case.closed_on) if case.closed_on else None,
+        legal_gender=vault.open(person, "legal_gender") or "annat",
+        age_band=age_band(age),
+        context_mask=to_mask(ViolenceContext, classification.contexts),
+        form_mask=to_mask(ViolenceForm, classification.forms),
+        honour_mask=to_mask(HonourSubtype, classification.honour_subtypes),
+        relation_mask=to_mask(PerpetratorRelation, classification.relations),
+        flag_mask=to_mask(CaseFlag, sorted(classification.effective_flags())),
+        measure_mask=to_mask(MeasureKind, sorted(measures)),
+        risk_level=levels[0] if levels else "",
+        risk_assessment_count=len(levels),
+        repeat_victimisation=has_repeat_victimisation(case),
+        child_count=classification.children.count,
     )
-    return record
+
+
+def refresh_statistics(case: Case, vault: CaseVault) -> StatisticsValues:
+    """Rewrite the case's record in its half-year's statistics block (same transaction)."""
+    values = statistics_values(case, vault)
+    statistics.store(case.pk, period_of(case.opened_on), values)
+    return values
 
 
 def has_repeat_victimisation(case: Case) -> bool:
@@ -418,7 +436,10 @@ def do_add_risk_assessment(
     assessment.case = case
     assessment.assessor = acting_user
     assessment.agency = membership.agency
-    vault.seal(assessment, "override_reason", override_reason.strip() if assessment.override_level else "")
+    if assessment.override_level:
+        vault.seal(assessment, "override_reason", override_reason.strip())
+    else:
+        assessment.override_reason_sealed = b""  # the database checks: no override, no reason
     vault.seal(assessment, "notes", notes.strip())
     assessment.save(force_insert=True)
     _touch(case, assessment.assessed_on)

@@ -26,6 +26,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cases.keys import KeyProvider, key_provider
 
 FORMAT_V1 = b"\x01"
+FORMAT_V2 = b"\x02"
 NONCE_BYTES = 12
 DATA_KEY_BYTES = 32
 
@@ -70,31 +71,77 @@ def _field_aad(table: str, column: str, row_id: uuid.UUID | str) -> bytes:
     return f"skyddsnat/field/v1|{table}|{column}|{row_id}".encode()
 
 
+# Padded sizes of a plaintext (length prefix included), smallest first; beyond the last, whole multiples of
+# it. A ciphertext's length then tells only its bucket: a legal gender, a birth year, a name or an empty
+# value all seal to the same 64 bytes, so no length says which code, or whether a value is there at all.
+PAD_BUCKETS = (64, 256, 1024, 4096, 16384)
+_LENGTH_PREFIX = 4
+
+
+def padded_size(length: int, minimum: int = 0) -> int:
+    """The size ``length`` bytes of plaintext pad to (with the length prefix): exactly ``minimum`` when
+    they fit in it (a fixed size), else the smallest bucket that holds them."""
+    needed = length + _LENGTH_PREFIX
+    if needed <= minimum:
+        return minimum
+    for bucket in PAD_BUCKETS:
+        if needed <= bucket:
+            return bucket
+    step = PAD_BUCKETS[-1]
+    return -(-needed // step) * step
+
+
+def _pad(data: bytes, minimum: int) -> bytes:
+    size = padded_size(len(data), minimum)
+    return len(data).to_bytes(_LENGTH_PREFIX, "big") + data + bytes(size - _LENGTH_PREFIX - len(data))
+
+
+def _unpad(padded: bytes, where: str) -> bytes:
+    length = int.from_bytes(padded[:_LENGTH_PREFIX], "big")
+    if length > len(padded) - _LENGTH_PREFIX:
+        raise DecryptionError(f"{where} has a broken padding.")
+    return padded[_LENGTH_PREFIX : _LENGTH_PREFIX + length]
+
+
 def encrypt_field(
-    data_key: bytes, plaintext: str, *, table: str, column: str, row_id: uuid.UUID | str
+    data_key: bytes,
+    plaintext: str,
+    *,
+    table: str,
+    column: str,
+    row_id: uuid.UUID | str,
+    minimum: int = 0,
 ) -> bytes:
-    """Encrypt one value. The empty string stays empty: it carries no information to hide."""
-    if plaintext == "":
-        return b""
+    """Encrypt one value, padded to its bucket (``PAD_BUCKETS``, at least ``minimum`` bytes): the empty
+    string too, so that a dump cannot tell an unknown birth year or a missing contact from a given one.
+    Format 2: version byte, nonce, AES-GCM of the padded plaintext."""
     nonce = os.urandom(NONCE_BYTES)
-    ciphertext = AESGCM(data_key).encrypt(nonce, plaintext.encode("utf-8"), _field_aad(table, column, row_id))
-    return FORMAT_V1 + nonce + ciphertext
+    padded = _pad(plaintext.encode("utf-8"), minimum)
+    return FORMAT_V2 + nonce + AESGCM(data_key).encrypt(nonce, padded, _field_aad(table, column, row_id))
 
 
 def decrypt_field(data_key: bytes, blob: bytes, *, table: str, column: str, row_id: uuid.UUID | str) -> str:
+    """Open a value of either format: 2 (padded), or 1 (unpadded, written before padding; ``manage.py
+    reseal_fields`` rewrites those). The empty blob is the empty string."""
     blob = bytes(blob)
     if blob == b"":
         return ""
-    if blob[:1] != FORMAT_V1 or len(blob) < 1 + NONCE_BYTES + 16:
-        raise DecryptionError(f"{table}.{column} of row {row_id} is not a Skyddsnät ciphertext.")
+    where = f"{table}.{column} of row {row_id}"
+    if blob[:1] not in (FORMAT_V1, FORMAT_V2) or len(blob) < 1 + NONCE_BYTES + 16:
+        raise DecryptionError(f"{where} is not a Skyddsnät ciphertext.")
     nonce, ciphertext = blob[1 : 1 + NONCE_BYTES], blob[1 + NONCE_BYTES :]
     try:
         plaintext = AESGCM(data_key).decrypt(nonce, ciphertext, _field_aad(table, column, row_id))
     except InvalidTag:
-        raise DecryptionError(
-            f"{table}.{column} of row {row_id} does not decrypt: wrong key, moved or altered."
-        ) from None
+        raise DecryptionError(f"{where} does not decrypt: wrong key, moved or altered.") from None
+    if blob[:1] == FORMAT_V2:
+        plaintext = _unpad(plaintext, where)
     return plaintext.decode("utf-8")
+
+
+def is_padded(blob: bytes) -> bool:
+    """Whether a stored ciphertext is already in the padded format (or empty: nothing to rewrite)."""
+    return bytes(blob[:1]) in (b"", FORMAT_V2)
 
 
 def normalise_personnummer(value: str) -> str:

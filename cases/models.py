@@ -6,7 +6,7 @@ must query without keys and what identifies nobody: the opaque reference, the ow
 dates, the protected-identity level (access control needs it) and the blind index.
 
 Special-category categories (flags, forms of violence, context) are sealed on the case; their countable
-copy lives in StatisticsRecord, keyed by a keyed pseudonym with no link to the case a dump could follow.
+copy lives sealed in one StatisticsBlock per half-year (cases/statistics.py), with no row per case.
 """
 
 from __future__ import annotations
@@ -27,13 +27,11 @@ from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
 from access.models import CASEWORK_ROLES, Agency, Membership, User
 from cases.choices import (
-    AgeBand,
     CaseStatus,
     DisclosureEnd,
     IdentityNumberKind,
     InformationCategory,
     LegalBasis,
-    LegalGender,
     MeasureKind,
     ProtectedIdentity,
     RiskInstrument,
@@ -420,32 +418,19 @@ class ContributionVersion(models.Model):
         return f"contribution v{self.number} of {self.case_id}"
 
 
-class StatisticsRecord(models.Model):
-    """The countable, pseudonymous copy of one case, kept in step with it in the same transaction.
+class StatisticsBlock(models.Model):
+    """The countable copy of every case opened in one half-year, sealed as one block (cases/statistics.py).
 
-    No foreign key, no timestamp, no sequential id: the primary key is HMAC(pseudonym key, case id), so
-    only someone holding that key can find a case's record. Periods are half-years (year * 2 + half - 1)
-    so no date finer than the nulägesbild's period is stored.
+    There is no row per case: a dump holds one opaque block per half-year, so no statistics row can be
+    joined to a case row by its content, its length or its place in the table. Half-years are coded
+    year * 2 + half - 1 (``period_of``), so no date finer than the nulägesbild's period is stored.
     """
 
-    pseudonym = models.CharField(max_length=64, primary_key=True)
-    opened_period = models.PositiveIntegerField(db_index=True)
-    closed_period = models.PositiveIntegerField(null=True, blank=True)
-    legal_gender = models.CharField(max_length=10, choices=LegalGender.choices)
-    age_band = models.CharField(max_length=10, choices=AgeBand.choices)
-    context_mask = models.PositiveIntegerField(default=0)
-    form_mask = models.PositiveIntegerField(default=0)
-    honour_mask = models.PositiveIntegerField(default=0)
-    relation_mask = models.PositiveIntegerField(default=0)
-    flag_mask = models.PositiveIntegerField(default=0)
-    measure_mask = models.PositiveIntegerField(default=0)
-    risk_level = models.CharField(max_length=10, choices=RiskLevel.choices, blank=True)
-    risk_assessment_count = models.PositiveIntegerField(default=0)
-    repeat_victimisation = models.BooleanField(default=False)
-    child_count = models.PositiveSmallIntegerField(default=0)
+    period = models.PositiveIntegerField(primary_key=True)
+    records_sealed = models.BinaryField(default=b"")
 
     def __str__(self) -> str:
-        return "statistics record"
+        return f"statistics block {self.period}"
 
 
 def period_of(day: datetime.date) -> int:

@@ -23,9 +23,9 @@ from django.db.models import ProtectedError, RestrictedError
 from django.db.models.deletion import Collector
 
 from access.audit import record_event
+from cases import statistics
 from cases.choices import CaseStatus
-from cases.crypto import pseudonym
-from cases.models import Case, CaseKey, CaseQuerySet, StatisticsRecord
+from cases.models import Case, CaseKey, CaseQuerySet, period_of
 from cases.routers import KEYSTORE
 
 
@@ -129,7 +129,7 @@ def do_gallra(case: Case, *, today: datetime.date, years: int | None = None) -> 
         _refuse_if_something_protects(locked)
         with transaction.atomic(using=KEYSTORE, durable=True):
             deleted_keys, _by_model = CaseKey.objects.filter(case_id=locked.pk).delete()
-        StatisticsRecord.objects.filter(pseudonym=pseudonym(locked.pk)).delete()
+        statistics.remove(locked.pk, period_of(locked.opened_on))
         reference = locked.reference
         last_entry_on = locked.last_entry_on
         owner = locked.agency.code

@@ -27,6 +27,17 @@ class CaseShreddedError(DecryptionError):
     """The case's data key has been destroyed (gallring) or never existed: its data is gone for good."""
 
 
+# Sealed values whose length would follow the very codes a dump must not learn: each seals to one fixed
+# size (at least; every value the forms allow fits), whatever it holds. Everything else pads to its
+# bucket (cases/crypto.py: PAD_BUCKETS).
+SEALED_MINIMUM: dict[tuple[str, str], int] = {
+    # Contexts, forms, HRV subtypes, relations, flags and children: the classification the masks count.
+    ("cases_case", "classification"): 2048,
+    # An incident's forms of violence (a list of codes).
+    ("cases_incident", "forms"): 256,
+}
+
+
 class CaseVault:
     def __init__(self, case_id: uuid.UUID, data_key: bytes) -> None:
         self.case_id = case_id
@@ -53,11 +64,17 @@ class CaseVault:
         return cls(case_id, unwrap_data_key(bytes(key.wrapped_key), version=key.kek_version, case_id=case_id))
 
     def seal(self, instance: models.Model, field: str, value: str) -> None:
+        table = instance._meta.db_table
         setattr(
             instance,
             f"{field}_sealed",
             encrypt_field(
-                self._data_key, value, table=instance._meta.db_table, column=field, row_id=instance.pk
+                self._data_key,
+                value,
+                table=table,
+                column=field,
+                row_id=instance.pk,
+                minimum=SEALED_MINIMUM.get((table, field), 0),
             ),
         )
 

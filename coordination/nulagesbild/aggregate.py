@@ -1,11 +1,10 @@
-"""Counting a period's cells in the database.
+"""Counting a period's cells.
 
-Everything is counted from the pseudonymous statistics records (cases.models.StatisticsRecord), never
-from the cases: no case is read and nothing is decrypted. One query scans the period's ongoing records
-once, grouped by legal gender, with a conditional COUNT (or SUM) per cell; the new cases are a subset
-of the ongoing ones (opened in the period), so their cells are conditional counts in the same scan.
-Multi-valued categories are bit tests on the masks (``mask & bit > 0``), which SQLite and PostgreSQL
-both run. Referrals and overdue actions are counted from their own tables, as totals only.
+Everything is counted from the sealed statistics blocks (cases/statistics.py), never from the cases: no
+case is read and no case data is decrypted. The blocks of every half-year up to the period's end are
+opened and their records tallied in memory; the new cases are a subset of the ongoing ones (opened in
+the period). Multi-valued categories are bit tests on the masks. Referrals and overdue actions are
+counted from their own tables, as totals only.
 
 The result (``Counts``) holds true values, including the small ones; it lives in memory only, and
 suppression.py decides what of it may be published.
@@ -14,14 +13,13 @@ suppression.py decides what of it may be published.
 from __future__ import annotations
 
 import datetime
+from collections import Counter
 from collections.abc import Mapping
-from typing import Any
 
-from django.db.models import Count, F, Func, IntegerField, Q, Sum, Value
-from django.db.models.lookups import Exact, GreaterThan, GreaterThanOrEqual, LessThanOrEqual
+from django.db.models import Count, Q, Value
 from django.utils import timezone
 
-from cases.models import StatisticsRecord
+from cases.statistics import StatisticsValues, records_up_to
 from coordination.models import Action, ActionStatus, Referral, ReferralStatus
 from coordination.nulagesbild.periods import Period
 from coordination.nulagesbild.tables import (
@@ -42,70 +40,39 @@ Counts = dict[str, int]
 ONE = Value(1)
 
 
-class ClosedOrStillOpen(Func):
-    """The half-year a case closed, or for a case still open one later than any real one. The constant
-    is written into the SQL (not a parameter) so that it is the very expression the index of
-    coordination/migrations/0002 covers: the ongoing cases of a recent period are then found without
-    reading the many more cases closed before it."""
-
-    template = "COALESCE(%(expressions)s, 2147483647)"
-    output_field = IntegerField()
+def _ongoing(period: Period, opened_period: int, values: StatisticsValues) -> bool:
+    """Opened before the period ended and not closed before it began."""
+    closed = values.closed_period
+    return opened_period <= period.last and (closed is None or closed >= period.first)
 
 
-def ongoing_condition(period: Period) -> Q:
-    """Opened before the period ended and not closed before it began. ``opened_period + 0`` keeps the
-    planner off the opening index, which for a recent period selects nearly every case."""
-    return Q(GreaterThanOrEqual(ClosedOrStillOpen(F("closed_period")), period.first)) & Q(
-        LessThanOrEqual(F("opened_period") + 0, period.last)
-    )
-
-
-def _condition(measure: Measure) -> Q:
+def _holds(measure: Measure, values: StatisticsValues) -> bool:
+    value = getattr(values, measure.field)
     if measure.kind == "bit":
-        return Q(GreaterThan(F(measure.field).bitand(int(measure.value)), 0))
+        return bool(value & int(measure.value))
     if measure.kind == "equals":
-        return Q(Exact(F(measure.field), measure.value))
+        return bool(value == measure.value)
     if measure.kind == "true":
-        return Q(**{measure.field: True})
+        return value is True
     raise ValueError(f"A {measure.kind} measure is not a condition.")
 
 
-def _aggregate(measure: Measure, frame_condition: Q | None) -> Any:
+def _contribution(measure: Measure, values: StatisticsValues) -> int:
     if measure.kind == "sum":
-        return Sum(measure.field, filter=frame_condition, default=0)
-    condition = _condition(measure)
-    if frame_condition is not None:
-        condition &= frame_condition
-    return Count(ONE, filter=condition)
+        return int(getattr(values, measure.field))
+    return 1 if _holds(measure, values) else 0
 
 
 def count_statistics(period: Period) -> Counts:
-    """Every cell of the overview, the frame tables and the special totals, by one grouped query."""
-    new_cases = Q(opened_period__gte=period.first)  # within the ongoing ones: opened in the period
-    frames = {NEW: new_cases, ONGOING: None}
-    aggregates: dict[str, Any] = {
-        f"population_{NEW}": Count(ONE, filter=new_cases),
-        f"population_{ONGOING}": Count(ONE),
-    }
-    names: dict[str, tuple[str, str]] = {}
-    for table in FRAME_TABLES:
-        for row in table.rows:
-            alias = f"c{len(names)}"
-            names[alias] = (table.key, row.key)
-            aggregates[alias] = _aggregate(row.measure, frames[table.frame])
-    special_names: dict[str, str] = {}
-    for special in SPECIAL.rows:
-        if special.measure is None:
-            continue
-        alias = f"s{len(special_names)}"
-        special_names[alias] = special.key
-        aggregates[alias] = _aggregate(special.measure, None)
-    grouped = (
-        StatisticsRecord.objects.filter(ongoing_condition(period))
-        .values("legal_gender")
-        .annotate(**aggregates)
-        .order_by()
-    )
+    """Every cell of the overview, the frame tables and the special totals, from the sealed statistics
+    blocks of every half-year up to the period's end (cases/statistics.py). The records are tallied by
+    their distinct values first, so each measure is tested once per distinct combination, not once per
+    case."""
+    tally: Counter[tuple[bool, StatisticsValues]] = Counter()
+    for opened_period, values in records_up_to(period.last):
+        if _ongoing(period, opened_period, values):
+            # New cases are a subset of the ongoing ones: opened in the period.
+            tally[(opened_period >= period.first, values)] += 1
     column_of_gender = {gender: column for column, gender, _label in GENDERS}
     counts: Counts = {}
     special_by_gender: dict[tuple[str, str], int] = {}
@@ -113,17 +80,24 @@ def count_statistics(period: Period) -> Counts:
     def add(key: str, value: int) -> None:
         counts[key] = counts.get(key, 0) + value
 
-    for result in grouped:
+    for (is_new, values), number in tally.items():
         # A legal gender outside the vocabulary counts with "övriga/uppgift saknas".
-        gender = result["legal_gender"] if result["legal_gender"] in column_of_gender else "annat"
+        gender = values.legal_gender if values.legal_gender in column_of_gender else "annat"
         column = column_of_gender[gender]
-        for frame in (NEW, ONGOING):
-            add(cell_id(OVERVIEW, frame, column), int(result[f"population_{frame}"]))
-        for alias, (table_key, row_key) in names.items():
-            add(cell_id(table_key, row_key, column), int(result[alias]))
-        for alias, special_key in special_names.items():
-            special_by_gender[(special_key, gender)] = special_by_gender.get((special_key, gender), 0) + int(
-                result[alias]
+        frames = (NEW, ONGOING) if is_new else (ONGOING,)
+        for frame in frames:
+            add(cell_id(OVERVIEW, frame, column), number)
+        for table in FRAME_TABLES:
+            if table.frame not in frames:
+                continue
+            for row in table.rows:
+                add(cell_id(table.key, row.key, column), number * _contribution(row.measure, values))
+        for special in SPECIAL.rows:
+            if special.measure is None:
+                continue
+            key = (special.key, gender)
+            special_by_gender[key] = special_by_gender.get(key, 0) + number * _contribution(
+                special.measure, values
             )
     _fill_zeros_and_totals(counts)
     for special in SPECIAL.rows:

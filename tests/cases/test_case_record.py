@@ -22,13 +22,21 @@ from cases.actions import (
     do_update_classification,
 )
 from cases.choices import CaseFlag, CaseStatus, ViolenceForm, from_mask
-from cases.crypto import DecryptionError, pseudonym
-from cases.models import Case, Person, RiskAssessment, StatisticsRecord
+from cases.crypto import DecryptionError
+from cases.models import Case, Person, RiskAssessment, StatisticsBlock, period_of
 from cases.policy import access_case
 from cases.reading import read_case
 from cases.records import Children, Classification
+from cases.statistics import StatisticsValues, values_of
 from cases.vault import CaseVault
 from tests.factories import AgencyFactory, MembershipFactory, open_case
+
+
+def statistics_of(case: Case) -> StatisticsValues:
+    values = values_of(case.pk, period_of(case.opened_on))
+    assert values is not None
+    return values
+
 
 pytestmark = pytest.mark.django_db
 
@@ -130,14 +138,15 @@ def test_open_case_writes_a_pseudonymous_statistics_record(handlaggare_membershi
         ),
     )
     case = open_case(handlaggare_membership, classification=classification)
-    record = StatisticsRecord.objects.get(pseudonym=pseudonym(case.pk))
+    record = statistics_of(case)
     assert record.legal_gender == "kvinna"
     assert from_mask(ViolenceForm, record.form_mask) == ["fysiskt", "digitalt"]
     assert set(from_mask(CaseFlag, record.flag_mask)) == {"hbtqi", "barn_i_hushallet", "orosanmalan"}
     assert record.child_count == 2
-    assert str(case.pk) not in record.pseudonym
-    field_names = {field.name for field in StatisticsRecord._meta.get_fields()}
-    assert not any("case" in name or "created" in name or "date" in name for name in field_names)
+    # No row per case: the statistics table holds one sealed block per half-year, nothing else.
+    field_names = {field.name for field in StatisticsBlock._meta.get_fields()}
+    assert field_names == {"period", "records_sealed"}
+    assert list(StatisticsBlock.objects.values_list("period", flat=True)) == [period_of(case.opened_on)]
 
 
 def test_the_statistics_record_follows_changes(case: Case, handlaggare_membership: Membership) -> None:
@@ -151,7 +160,7 @@ def test_the_statistics_record_follows_changes(case: Case, handlaggare_membershi
     do_add_risk_assessment(case, assessment=assessment, override_reason="Hot om vapen", **kwargs)
     do_add_incident(case, occurred_on=datetime.date(2026, 1, 10), forms=["fysiskt"], **kwargs)
     do_add_incident(case, occurred_on=datetime.date(2026, 9, 1), forms=["psykiskt"], **kwargs)
-    record = StatisticsRecord.objects.get(pseudonym=pseudonym(case.pk))
+    record = statistics_of(case)
     assert from_mask(CaseFlag, record.flag_mask) == ["aldre"]
     assert record.risk_level == "hog"
     assert record.risk_assessment_count == 1
@@ -164,7 +173,7 @@ def test_incidents_more_than_a_year_apart_are_not_repeat_victimisation(
     kwargs = {"acting_user": handlaggare_membership.user, "membership": handlaggare_membership}
     do_add_incident(case, occurred_on=datetime.date(2024, 1, 10), forms=["fysiskt"], **kwargs)
     do_add_incident(case, occurred_on=datetime.date(2025, 1, 11), forms=["fysiskt"], **kwargs)
-    assert StatisticsRecord.objects.get(pseudonym=pseudonym(case.pk)).repeat_victimisation is False
+    assert statistics_of(case).repeat_victimisation is False
 
 
 def test_an_override_needs_a_reason(case: Case, handlaggare_membership: Membership) -> None:

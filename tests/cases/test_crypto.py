@@ -8,14 +8,19 @@ import uuid
 from pathlib import Path
 
 import pytest
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from django.core.exceptions import ImproperlyConfigured
 
 from cases.crypto import (
+    FORMAT_V1,
+    PAD_BUCKETS,
     DecryptionError,
     blind_index,
     decrypt_field,
     encrypt_field,
+    is_padded,
     new_data_key,
+    padded_size,
     pseudonym,
     unwrap_data_key,
     wrap_data_key,
@@ -45,10 +50,61 @@ def test_the_same_value_encrypts_differently_each_time() -> None:
     assert first != second
 
 
-def test_empty_strings_stay_empty() -> None:
+def test_an_empty_value_seals_like_any_short_one_and_opens_empty() -> None:
+    """An unknown birth year or a missing contact must not show in a dump as an empty column."""
     key = new_data_key()
-    assert encrypt_field(key, "", table="t", column="c", row_id=ROW) == b""
+    empty = encrypt_field(key, "", table="t", column="c", row_id=ROW)
+    assert len(empty) == len(encrypt_field(key, "kvinna", table="t", column="c", row_id=ROW))
+    assert decrypt_field(key, empty, table="t", column="c", row_id=ROW) == ""
     assert decrypt_field(key, b"", table="t", column="c", row_id=ROW) == ""
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        ["kvinna", "man", "annat", ""],  # legal gender
+        ["1981", "2004", ""],  # birth year
+        ["Åsa Öberg", "Anna-Karin Lindqvist Johansson", "070-1234567"],
+    ],
+)
+def test_low_entropy_values_seal_to_one_length(values: list[str]) -> None:
+    """A ciphertext was the plaintext's length plus 29 bytes: the legal gender was 35, 32 or 34 bytes."""
+    key = new_data_key()
+    lengths = {len(encrypt_field(key, value, table="t", column="c", row_id=ROW)) for value in values}
+    assert lengths == {1 + 12 + PAD_BUCKETS[0] + 16}
+
+
+def test_longer_values_pad_to_their_bucket_and_a_minimum_fixes_the_size() -> None:
+    key = new_data_key()
+    sizes = [len(encrypt_field(key, "x" * n, table="t", column="c", row_id=ROW)) - 29 for n in (61, 200, 253)]
+    assert sizes == [256, 256, 1024]
+    assert padded_size(100_000) == 7 * PAD_BUCKETS[-1]
+    fixed = {
+        len(encrypt_field(key, "x" * n, table="t", column="c", row_id=ROW, minimum=2048)) for n in (0, 700)
+    }
+    assert fixed == {1 + 12 + 2048 + 16}
+    assert (
+        decrypt_field(
+            key,
+            encrypt_field(key, "å" * 300, table="t", column="c", row_id=ROW),
+            table="t",
+            column="c",
+            row_id=ROW,
+        )
+        == "å" * 300
+    )
+
+
+def test_an_unpadded_ciphertext_of_format_1_still_opens() -> None:
+    key = new_data_key()
+    nonce = b"\x00" * 12
+    old = (
+        FORMAT_V1
+        + nonce
+        + AESGCM(key).encrypt(nonce, "Åsa".encode(), b"skyddsnat/field/v1|t|c|" + str(ROW).encode())
+    )
+    assert decrypt_field(key, old, table="t", column="c", row_id=ROW) == "Åsa"
+    assert not is_padded(old) and is_padded(encrypt_field(key, "Åsa", table="t", column="c", row_id=ROW))
 
 
 @pytest.mark.parametrize(

@@ -22,7 +22,6 @@ from cases.actions import (
     do_save_summary,
     do_set_legal_hold,
 )
-from cases.crypto import pseudonym
 from cases.models import (
     Case,
     CaseKey,
@@ -31,11 +30,13 @@ from cases.models import (
     Person,
     ProtectiveMeasure,
     RiskAssessment,
-    StatisticsRecord,
+    StatisticsBlock,
     SummaryVersion,
+    period_of,
 )
 from cases.reading import read_case
 from cases.retention import GallringError, anniversary, do_gallra, due_for_gallring, last_due_entry_date
+from cases.statistics import values_of
 from cases.vault import CaseShreddedError
 from tests.factories import open_case
 
@@ -203,8 +204,8 @@ class TestPurging:
         assert not Person.objects.filter(case_id=case.pk).exists()
         assert not SummaryVersion.objects.filter(case_id=case.pk).exists()
         assert not ContributionVersion.objects.filter(case_id=case.pk).exists()
-        assert not StatisticsRecord.objects.filter(pseudonym=pseudonym(case.pk)).exists()
-        assert StatisticsRecord.objects.filter(pseudonym=pseudonym(kept.pk)).exists()
+        assert values_of(case.pk, period_of(case.opened_on)) is None
+        assert values_of(kept.pk, period_of(kept.opened_on)) is not None
         assert list(CaseKey.objects.values_list("case_id", flat=True)) == [kept.pk]
 
     def test_restoring_an_old_backup_of_the_main_database_cannot_bring_the_case_back(
@@ -213,7 +214,7 @@ class TestPurging:
         case = _full_case(handlaggare_membership)
         read_case(case, user=handlaggare_membership.user, membership=handlaggare_membership, request=None)
         backup = {model: list(model.objects.filter(pk__in=_rows_of(model, case))) for model in CASE_MODELS}
-        backup_statistics = list(StatisticsRecord.objects.filter(pseudonym=pseudonym(case.pk)))
+        backup_statistics = list(StatisticsBlock.objects.all())
         assert all(backup.values()) and backup_statistics
 
         gallra("--execute")
@@ -222,7 +223,8 @@ class TestPurging:
         # The "backup" goes back into the main database, row for row; the key store keeps its present state.
         for model in CASE_MODELS:
             model.objects.bulk_create(backup[model])
-        StatisticsRecord.objects.bulk_create(backup_statistics)
+        StatisticsBlock.objects.all().delete()
+        StatisticsBlock.objects.bulk_create(backup_statistics)
         restored = Case.objects.get(pk=case.pk)
         assert bytes(restored.person.name_sealed) == bytes(backup[Person][0].name_sealed)
         with pytest.raises(CaseShreddedError):

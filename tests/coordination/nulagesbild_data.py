@@ -11,6 +11,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
+from cases import statistics
 from cases.choices import (
     AgeBand,
     CaseFlag,
@@ -22,7 +23,7 @@ from cases.choices import (
     ViolenceForm,
     to_mask,
 )
-from cases.models import StatisticsRecord
+from cases.statistics import StatisticsValues
 from coordination.nulagesbild.periods import Period
 from coordination.nulagesbild.tables import (
     FRAME_TABLES,
@@ -53,8 +54,16 @@ class Record:
     repeat_victimisation: bool
     child_count: int
 
-    def model(self, pseudonym: str) -> StatisticsRecord:
-        return StatisticsRecord(pseudonym=pseudonym, **self.__dict__)
+    def stored(self, pseudonym: str) -> tuple[bytes, int, StatisticsValues]:
+        """(pseudonym, opened half-year, values), as cases.statistics.bulk_add takes them."""
+        values = {name: value for name, value in self.__dict__.items() if name != "opened_period"}
+        name = pseudonym.encode()[: statistics.PSEUDONYM_BYTES].ljust(statistics.PSEUDONYM_BYTES, b"-")
+        return name, self.opened_period, StatisticsValues(**values)
+
+
+def store_records(records: list[Record], prefix: str = "test-") -> None:
+    """Put ``records`` into the sealed statistics blocks, as the cases' actions would."""
+    statistics.bulk_add(record.stored(f"{prefix}{index:06d}") for index, record in enumerate(records))
 
 
 def _pick(rng: random.Random, choices: dict[str, float]) -> str:

@@ -10,23 +10,20 @@ from django.utils import timezone
 
 from access.models import Agency, Membership, User
 from cases.choices import InformationCategory, LegalBasis
-from cases.models import StatisticsRecord
 from cases.sharing import do_disclose_case
 from cases.vault import CaseVault
 from coordination.models import Action, ActionStatus, Referral, ReferralStatus
 from coordination.nulagesbild.aggregate import count_collaboration, count_period, count_statistics
 from coordination.nulagesbild.periods import Period
 from coordination.nulagesbild.tables import NEW, ONGOING, OVERVIEW, TOTAL, cell_id
-from tests.coordination.nulagesbild_data import Record, random_records, reference_counts
+from tests.coordination.nulagesbild_data import Record, random_records, reference_counts, store_records
 from tests.factories import open_case
 
 pytestmark = pytest.mark.django_db
 
 
 def store(records: list[Record]) -> None:
-    StatisticsRecord.objects.bulk_create(
-        record.model(f"test-{index:06d}") for index, record in enumerate(records)
-    )
+    store_records(records)
 
 
 def record(opened: int, closed: int | None, *, gender: str = "kvinna", **fields: object) -> Record:

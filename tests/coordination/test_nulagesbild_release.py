@@ -12,7 +12,6 @@ from django.utils import timezone
 from access.audit import AuditWriteError
 from access.models import AuditEvent, Membership, User
 from cases.actions import CaseActionError
-from cases.models import StatisticsRecord
 from coordination.nulagesbild.content import UnprotectedReleaseError, content_hash
 from coordination.nulagesbild.models import NulagesbildDraft, NulagesbildRelease, ReleaseImmutableError
 from coordination.nulagesbild.periods import Period
@@ -24,7 +23,7 @@ from coordination.nulagesbild.release import (
     do_generate_draft,
     do_release_draft,
 )
-from tests.coordination.nulagesbild_data import random_records
+from tests.coordination.nulagesbild_data import random_records, store_records
 
 pytestmark = pytest.mark.django_db
 
@@ -32,10 +31,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def statistics() -> None:
     year = timezone.localdate().year
-    StatisticsRecord.objects.bulk_create(
-        record.model(f"test-{index:05d}")
-        for index, record in enumerate(random_records(9, size=250, year=year))
-    )
+    store_records(random_records(9, size=250, year=year))
 
 
 @pytest.fixture

@@ -1,11 +1,11 @@
 """How fast is a nulägesbild over many cases?
 
-Bulk-creates pseudonymous statistics records (cases.models.StatisticsRecord: what the nulägesbild
-counts; no cases, no keys, nothing encrypted) at each --scales total in turn, growing the same data,
-and times for this year's nulägesbild:
+Bulk-adds statistics records (cases/statistics.py: what the nulägesbild counts, sealed in one block
+per half-year; no cases) at each --scales total in turn, growing the same data, and times for this
+year's nulägesbild:
 
-- the tables: counting in the database (aggregate.py), disclosure control and the published content
-  (content.py), as a draft or a release does;
+- the tables: opening the blocks and counting (aggregate.py), disclosure control and the published
+  content (content.py), as a draft or a release does;
 - the PDF made from that content (render_pdf.py).
 
 Ten years of cases, opened evenly over the half-years and mostly closed within a year or two, so a
@@ -29,6 +29,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.utils import timezone
 
+from cases import statistics as sealed_statistics
 from cases.choices import (
     AgeBand,
     CaseFlag,
@@ -39,13 +40,12 @@ from cases.choices import (
     ViolenceContext,
     ViolenceForm,
 )
-from cases.models import StatisticsRecord
+from cases.statistics import StatisticsValues
 from coordination.nulagesbild.aggregate import count_period
 from coordination.nulagesbild.content import build_content
 from coordination.nulagesbild.periods import Period
 from coordination.nulagesbild.render_pdf import render_pdf
 
-BATCH_SIZE = 10_000
 YEARS = 10
 DEFAULT_SCALES = "10000,100000,1000000"
 
@@ -80,7 +80,7 @@ class RecordMaker:
         self.ages = list(AgeBand.values)
         self.risks = ["", *RiskLevel.values]
 
-    def record(self) -> StatisticsRecord:
+    def record(self) -> tuple[bytes, int, StatisticsValues]:
         rng = self.random
         opened = rng.randint(self.first_period, self.last_period)
         # Most cases close within a year or two; one in twenty stays open for long.
@@ -92,43 +92,45 @@ class RecordMaker:
         risk = rng.choice(self.risks)
         children = rng.choice([0, 0, 0, 1, 1, 2, 3])
         self.made += 1
-        return StatisticsRecord(
-            pseudonym=f"benchmark-{self.suffix}-{self.made:09d}",
-            opened_period=opened,
-            closed_period=closed,
-            legal_gender=rng.choice(self.genders),
-            age_band=rng.choice(self.ages),
-            context_mask=_mask(rng, [0.75, 0.25])
-            | (_bit(ViolenceContext, ViolenceContext.HONOUR) if honour else 0),
-            form_mask=_mask(rng, [0.6, 0.85, 0.15, 0.1, 0.05, 0.03, 0.02, 0.02, 0.1][: len(ViolenceForm)]),
-            honour_mask=_mask(rng, [0.3] * len(HonourSubtype)) if honour else 0,
-            relation_mask=_mask(
-                rng, [0.5, 0.3, 0.08, 0.03, 0.03, 0.05, 0.04, 0.03][: len(PerpetratorRelation)]
+        name = f"b{self.suffix}{self.made:09d}".encode()[: sealed_statistics.PSEUDONYM_BYTES]
+        return (
+            name.ljust(sealed_statistics.PSEUDONYM_BYTES, b"-"),
+            opened,
+            StatisticsValues(
+                closed_period=closed,
+                legal_gender=rng.choice(self.genders),
+                age_band=rng.choice(self.ages),
+                context_mask=_mask(rng, [0.75, 0.25])
+                | (_bit(ViolenceContext, ViolenceContext.HONOUR) if honour else 0),
+                form_mask=_mask(
+                    rng, [0.6, 0.85, 0.15, 0.1, 0.05, 0.03, 0.02, 0.02, 0.1][: len(ViolenceForm)]
+                ),
+                honour_mask=_mask(rng, [0.3] * len(HonourSubtype)) if honour else 0,
+                relation_mask=_mask(
+                    rng, [0.5, 0.3, 0.08, 0.03, 0.03, 0.05, 0.04, 0.03][: len(PerpetratorRelation)]
+                ),
+                flag_mask=_mask(rng, [0.05, 0.04, 0.05, 0.05])
+                | (_bit(CaseFlag, CaseFlag.CHILDREN_IN_HOUSEHOLD) if children else 0)
+                | (_bit(CaseFlag, CaseFlag.CHILDREN_WITNESSED) if children and rng.random() < 0.5 else 0)
+                | (_bit(CaseFlag, CaseFlag.REPORT_OF_CONCERN) if children and rng.random() < 0.4 else 0),
+                measure_mask=_mask(rng, [0.15, 0.12, 0.08, 0.02, 0.4][: len(MeasureKind)]),
+                risk_level=risk,
+                risk_assessment_count=rng.randint(1, 3) if risk else 0,
+                repeat_victimisation=rng.random() < 0.2,
+                child_count=children,
             ),
-            flag_mask=_mask(rng, [0.05, 0.04, 0.05, 0.05])
-            | (_bit(CaseFlag, CaseFlag.CHILDREN_IN_HOUSEHOLD) if children else 0)
-            | (_bit(CaseFlag, CaseFlag.CHILDREN_WITNESSED) if children and rng.random() < 0.5 else 0)
-            | (_bit(CaseFlag, CaseFlag.REPORT_OF_CONCERN) if children and rng.random() < 0.4 else 0),
-            measure_mask=_mask(rng, [0.15, 0.12, 0.08, 0.02, 0.4][: len(MeasureKind)]),
-            risk_level=risk,
-            risk_assessment_count=rng.randint(1, 3) if risk else 0,
-            repeat_victimisation=rng.random() < 0.2,
-            child_count=children,
         )
 
     def grow_to(self, total: int) -> None:
-        while self.made < total:
-            size = min(BATCH_SIZE, total - self.made)
-            StatisticsRecord.objects.bulk_create(
-                [self.record() for _index in range(size)], batch_size=BATCH_SIZE
-            )
+        size = max(0, total - self.made)
+        sealed_statistics.bulk_add(self.record() for _index in range(size))
 
 
 def analyze(database: str) -> None:
     connection = connections[database]
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            cursor.execute("ANALYZE cases_statisticsrecord")
+            cursor.execute("ANALYZE cases_statisticsblock")
         elif connection.vendor == "sqlite":
             cursor.execute("ANALYZE")
 
@@ -172,7 +174,7 @@ class Command(BaseCommand):
         today = timezone.localdate()
         period = Period(today.year)
         vendor = connections[DEFAULT_DB_ALIAS].vendor
-        before = StatisticsRecord.objects.count()
+        before = sealed_statistics.record_count()
         self.stdout.write(
             f"Nulägesbild benchmark on {vendor}: the release for {period.label}, {repeat} repetition(s) "
             f"per scale, {before:,} statistics records in the database before."
@@ -187,7 +189,7 @@ class Command(BaseCommand):
             pass
         if vendor == "postgresql":
             analyze(DEFAULT_DB_ALIAS)
-        left = StatisticsRecord.objects.count() - before
+        left = sealed_statistics.record_count() - before
         self.stdout.write(f"Rolled back: {left} benchmark records left behind.")
 
     def _measure(self, maker: RecordMaker, total: int, period: Period, repeat: int, today: Any) -> None:
@@ -195,7 +197,7 @@ class Command(BaseCommand):
         start = time.perf_counter()
         maker.grow_to(total)
         analyze(DEFAULT_DB_ALIAS)
-        self.stdout.write(f"{tag} created in {time.perf_counter() - start:.1f} s (bulk_create, then ANALYZE)")
+        self.stdout.write(f"{tag} created in {time.perf_counter() - start:.1f} s (sealed into blocks)")
         content: dict[str, Any] = {}
 
         def tables() -> None:
