@@ -8,8 +8,9 @@ the membership passed is the one the user acts in (it is written to the audit tr
 from __future__ import annotations
 
 import datetime
+from typing import cast
 
-from django.db import transaction
+from django.db import models, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -25,6 +26,8 @@ from cases.choices import (
     MeasureKind,
     PerpetratorRelation,
     ProtectedIdentity,
+    RiskInstrument,
+    RiskLevel,
     ViolenceContext,
     ViolenceForm,
     age_band,
@@ -125,13 +128,22 @@ def _seal_person(vault: CaseVault, person: Person, data: PersonData) -> None:
 
 
 def risk_levels(case: Case, vault: CaseVault) -> list[str]:
-    """The effective risk level of each of the case's assessments, newest first."""
-    return [row.effective_level for row in case.risk_assessments.order_by("-assessed_on", "-created_at")]
+    """The effective risk level of each of the case's assessments, newest first (opened here: the
+    levels are sealed)."""
+    rows = case.risk_assessments.order_by("-assessed_on", "-created_at")
+    return [cast(RiskAssessment, vault.open_values(row, "result")).effective_level for row in rows]
 
 
 def measure_kinds(case: Case, vault: CaseVault) -> set[str]:
-    """The kinds of protective measure the case has had."""
-    return set(case.protective_measures.values_list("kind", flat=True))
+    """The kinds of protective measure the case has had (sealed, opened here)."""
+    rows = case.protective_measures.all()
+    return {cast(ProtectiveMeasure, vault.open_values(row, "details")).kind for row in rows}
+
+
+def _check_code(value: str, choices: type[models.TextChoices], *, blank: bool = False) -> None:
+    if (blank and value == "") or value in choices.values:
+        return
+    raise CaseActionError(_("Välj ett av alternativen i listan."))
 
 
 def statistics_values(case: Case, vault: CaseVault) -> StatisticsValues:
@@ -432,10 +444,19 @@ def do_add_risk_assessment(
         raise CaseActionError(
             _("Ange skälet till att den professionella bedömningen avviker från instrumentet.")
         )
+    _check_code(assessment.instrument, RiskInstrument)
+    _check_code(assessment.level, RiskLevel)
+    _check_code(assessment.override_level, RiskLevel, blank=True)
+    _check_code(assessment.own_perception, RiskLevel, blank=True)
+    if len(assessment.instrument_version) > INSTRUMENT_VERSION_MAX_LENGTH:
+        raise CaseActionError(
+            _("Versionen får vara högst %(limit)s tecken.") % {"limit": INSTRUMENT_VERSION_MAX_LENGTH}
+        )
     vault = CaseVault.for_case(case)
     assessment.case = case
     assessment.assessor = acting_user
     assessment.agency = membership.agency
+    vault.seal_values(assessment, "result")
     if assessment.override_level:
         vault.seal(assessment, "override_reason", override_reason.strip())
     else:
@@ -450,7 +471,8 @@ def do_add_risk_assessment(
         acting_user=acting_user,
         membership=membership,
         request=request,
-        details={"instrument": assessment.instrument, "level": assessment.effective_level},
+        # No instrument and no level: they are sealed, and the trail outlives the case's key.
+        details={"risk_assessment": str(assessment.pk)},
     )
     return assessment
 
@@ -465,9 +487,11 @@ def do_add_protective_measure(
     notes: str = "",
     request: HttpRequest | None = None,
 ) -> ProtectiveMeasure:
+    _check_code(measure.kind, MeasureKind)
     vault = CaseVault.for_case(case)
     measure.case = case
     measure.created_by = acting_user
+    vault.seal_values(measure, "details")
     vault.seal(measure, "notes", notes.strip())
     measure.save(force_insert=True)
     _touch(case, measure.starts_on)
@@ -478,7 +502,7 @@ def do_add_protective_measure(
         acting_user=acting_user,
         membership=membership,
         request=request,
-        details={"kind": measure.kind},
+        details={"protective_measure": str(measure.pk)},
     )
     return measure
 
@@ -506,6 +530,9 @@ def do_add_incident(
     _audit("case.incident.add", case, acting_user=acting_user, membership=membership, request=request)
     return incident
 
+
+# The longest version an instrument may be given ("2", "3:e upplagan").
+INSTRUMENT_VERSION_MAX_LENGTH = 20
 
 # The longest note a reader may add to a download's reason (coordination/meeting_forms.py).
 EXPORT_NOTE_MAX_LENGTH = 500

@@ -167,7 +167,7 @@ def seed_cases() -> int:
             case, text=f"Demobidrag från {membership.agency.name}.", based_on=0, on=item.opened_on, **kwargs
         )
         for offset, level in enumerate(item.risk_levels):
-            assessment = RiskAssessment(
+            assessment = RiskAssessment.new(
                 instrument="freda",
                 instrument_version="2",
                 level=level,
@@ -176,7 +176,7 @@ def seed_cases() -> int:
             )
             do_add_risk_assessment(case, assessment=assessment, **kwargs)
         for kind in item.measures:
-            measure = ProtectiveMeasure(
+            measure = ProtectiveMeasure.new(
                 kind=kind,
                 starts_on=item.opened_on,
                 responsible_agency=membership.agency,

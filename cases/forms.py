@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from access.models import Agency, Membership
+from cases.actions import INSTRUMENT_VERSION_MAX_LENGTH
 from cases.choices import (
     CaseFlag,
     CaseStatus,
@@ -23,8 +24,10 @@ from cases.choices import (
     HonourSubtype,
     IdentityNumberKind,
     LegalGender,
+    MeasureKind,
     PerpetratorRelation,
     ProtectedIdentity,
+    RiskInstrument,
     RiskLevel,
     ViolenceContext,
     ViolenceForm,
@@ -266,6 +269,15 @@ class OwningAgencyForm(forms.Form):
 
 
 class RiskAssessmentForm(forms.ModelForm[RiskAssessment]):
+    # The instrument, its version and the levels are sealed on the row (not columns), so the form
+    # declares them and hands them to the row in _post_clean.
+    instrument = forms.ChoiceField(label=_("instrument"), choices=RiskInstrument.choices)
+    instrument_version = forms.CharField(
+        label=_("version"), required=False, max_length=INSTRUMENT_VERSION_MAX_LENGTH
+    )
+    level = forms.ChoiceField(label=_("risknivå enligt instrumentet"), choices=RiskLevel.choices)
+    override_level = forms.ChoiceField(label=_("risknivå efter professionell bedömning"), required=False)
+    own_perception = forms.ChoiceField(label=_("personens egen uppfattning av risken"), required=False)
     override_reason = forms.CharField(
         label=_("Skäl till den professionella bedömningen"),
         required=False,
@@ -315,10 +327,14 @@ class RiskAssessmentForm(forms.ModelForm[RiskAssessment]):
         next_review_on = cleaned.get("next_review_on")
         if assessed_on and next_review_on and next_review_on < assessed_on:
             self.add_error("next_review_on", _("Uppföljningen kan inte ligga före bedömningen."))
+        # Not model fields (sealed on the row), so the ModelForm would not hand them over itself.
+        for name in RiskAssessment.SEALED_VALUES["result"]:
+            setattr(self.instance, name, str(cleaned.get(name) or "").strip())
         return cleaned
 
 
 class ProtectiveMeasureForm(forms.ModelForm[ProtectiveMeasure]):
+    kind = forms.ChoiceField(label=_("insats"), choices=MeasureKind.choices)  # sealed on the row
     notes = forms.CharField(
         label=_("Anteckningar"), required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 3})
     )
@@ -343,6 +359,7 @@ class ProtectiveMeasureForm(forms.ModelForm[ProtectiveMeasure]):
         review_on = cleaned.get("review_on")
         if starts_on and review_on and review_on < starts_on:
             self.add_error("review_on", _("Omprövningen kan inte ligga före startdatumet."))
+        self.instance.kind = str(cleaned.get("kind") or "")  # sealed on the row, not a model field
         return cleaned
 
 

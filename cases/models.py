@@ -286,50 +286,106 @@ class Person(models.Model):
         return self.protected_identity != ProtectedIdentity.NONE
 
 
+class SealedValueNotOpenError(RuntimeError):
+    """A sealed value of a row read from the database was used before ``CaseVault.open_values``."""
+
+
+def sealed_value(column: str, name: str) -> property:
+    """One value kept in the sealed JSON column ``<column>_sealed`` (with the row's other values there),
+    read and set like a field. A new row takes it as a keyword argument (Django sets properties); a row
+    read from the database has it only after ``CaseVault.open_values(row, column)``, and using it
+    before that is an error rather than an empty value that would be counted or shown as real."""
+    opened = f"_opened_{column}"
+
+    def get(self: models.Model) -> str:
+        values = self.__dict__.get(opened)
+        if values is None:
+            if self._state.adding:
+                return ""
+            raise SealedValueNotOpenError(f"{type(self).__name__}.{name} is sealed; open it first.")
+        return str(values.get(name, ""))
+
+    def put(self: models.Model, value: str) -> None:
+        self.__dict__.setdefault(opened, {})[name] = value or ""
+
+    return property(get, put)
+
+
 class RiskAssessment(models.Model):
-    """One assessment's results; never the instrument's (copyrighted) questions. History is kept."""
+    """One assessment's results; never the instrument's (copyrighted) questions. History is kept.
+
+    Which instrument, its version and the levels are sealed together (``result_sealed``): in plaintext
+    the instrument named the category by itself (PATRIARK is for honour-related violence)."""
+
+    SEALED_VALUES = {
+        "result": ("instrument", "instrument_version", "level", "override_level", "own_perception")
+    }
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="risk_assessments")
-    instrument = models.CharField(_("instrument"), max_length=20, choices=RiskInstrument.choices)
-    instrument_version = models.CharField(_("version"), max_length=20, blank=True)
+    result_sealed = models.BinaryField(default=b"")
+    instrument = sealed_value("result", "instrument")
+    instrument_version = sealed_value("result", "instrument_version")
+    level = sealed_value("result", "level")
+    override_level = sealed_value("result", "override_level")
+    own_perception = sealed_value("result", "own_perception")
     assessed_on = models.DateField(_("bedömningsdatum"))
     assessor = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+", verbose_name=_("bedömare"))
     agency = models.ForeignKey(
         Agency, on_delete=models.PROTECT, related_name="+", verbose_name=_("myndighet")
     )
-    level = models.CharField(_("risknivå enligt instrumentet"), max_length=10, choices=RiskLevel.choices)
-    override_level = models.CharField(
-        _("risknivå efter professionell bedömning"), max_length=10, choices=RiskLevel.choices, blank=True
-    )
     override_reason_sealed = models.BinaryField(default=b"")
-    own_perception = models.CharField(
-        _("personens egen uppfattning av risken"), max_length=10, choices=RiskLevel.choices, blank=True
-    )
     notes_sealed = models.BinaryField(default=b"")
     next_review_on = models.DateField(_("nästa uppföljning"), null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["-assessed_on", "-created_at"]
-        constraints = [
-            models.CheckConstraint(
-                condition=Q(override_level="") | ~Q(override_reason_sealed=b""), name="override_needs_reason"
-            )
-        ]
 
     def __str__(self) -> str:
         return f"risk assessment {self.id}"
 
+    @classmethod
+    def new(
+        cls,
+        *,
+        instrument: str,
+        level: str,
+        instrument_version: str = "",
+        override_level: str = "",
+        own_perception: str = "",
+        **fields: Any,
+    ) -> RiskAssessment:
+        """A new, unsaved assessment with its sealed values given (sealed by do_add_risk_assessment)."""
+        row = cls(**fields)
+        row.instrument, row.instrument_version, row.level = instrument, instrument_version, level
+        row.override_level, row.own_perception = override_level, own_perception
+        return row
+
     @property
     def effective_level(self) -> str:
-        return self.override_level or self.level
+        return str(self.override_level or self.level)
+
+    def get_instrument_display(self) -> str:
+        return str(dict(RiskInstrument.choices).get(self.instrument, self.instrument))
+
+    def get_level_display(self) -> str:
+        return str(dict(RiskLevel.choices).get(self.level, self.level))
+
+    def get_own_perception_display(self) -> str:
+        return str(dict(RiskLevel.choices).get(self.own_perception, self.own_perception))
 
 
 class ProtectiveMeasure(models.Model):
+    """A protective measure. Its kind is sealed (``details_sealed``): in plaintext a travel ban named
+    honour-related violence by itself."""
+
+    SEALED_VALUES = {"details": ("kind",)}
+
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="protective_measures")
-    kind = models.CharField(_("insats"), max_length=20, choices=MeasureKind.choices)
+    details_sealed = models.BinaryField(default=b"")
+    kind = sealed_value("details", "kind")
     starts_on = models.DateField(_("från"))
     ends_on = models.DateField(_("till"), null=True, blank=True)
     responsible_agency = models.ForeignKey(
@@ -351,6 +407,16 @@ class ProtectiveMeasure(models.Model):
 
     def __str__(self) -> str:
         return f"protective measure {self.id}"
+
+    @classmethod
+    def new(cls, *, kind: str, **fields: Any) -> ProtectiveMeasure:
+        """A new, unsaved measure with its sealed kind given (sealed by do_add_protective_measure)."""
+        row = cls(**fields)
+        row.kind = kind
+        return row
+
+    def get_kind_display(self) -> str:
+        return str(dict(MeasureKind.choices).get(self.kind, self.kind))
 
     def is_active_on(self, day: datetime.date) -> bool:
         return self.starts_on <= day and (self.ends_on is None or self.ends_on >= day)

@@ -177,6 +177,7 @@ def read_case(
         )
     if InformationCategory.RISK in categories:
         for assessment in case.risk_assessments.select_related("assessor", "agency"):
+            vault.open_values(assessment, "result")
             detail.risks.append(
                 RiskEntry(
                     assessment, vault.open(assessment, "override_reason"), vault.open(assessment, "notes")
@@ -184,6 +185,7 @@ def read_case(
             )
     if InformationCategory.MEASURES in categories:
         for measure in case.protective_measures.select_related("responsible_agency"):
+            vault.open_values(measure, "details")
             detail.measures.append(MeasureEntry(measure, vault.open(measure, "notes")))
     if InformationCategory.VIOLENCE in categories:
         incidents = list(case.incidents.order_by("-occurred_on"))

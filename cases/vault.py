@@ -35,6 +35,9 @@ SEALED_MINIMUM: dict[tuple[str, str], int] = {
     ("cases_case", "classification"): 2048,
     # An incident's forms of violence (a list of codes).
     ("cases_incident", "forms"): 256,
+    # A risk assessment's instrument, version and levels; a measure's kind.
+    ("cases_riskassessment", "result"): 256,
+    ("cases_protectivemeasure", "details"): 64,
 }
 
 
@@ -93,3 +96,15 @@ class CaseVault:
     def open_json(self, instance: models.Model, field: str, default: Any = None) -> Any:
         text = self.open(instance, field)
         return json.loads(text) if text else default
+
+    def seal_values(self, instance: models.Model, column: str) -> None:
+        """Seal the row's sealed values of ``column`` (cases.models.sealed_value) into ``<column>_sealed``."""
+        names = type(instance).SEALED_VALUES[column]  # type: ignore[attr-defined]
+        self.seal_json(instance, column, {name: getattr(instance, name) for name in names})
+
+    def open_values(self, instance: models.Model, column: str) -> models.Model:
+        """Open the row's sealed values of ``column``, so they read like fields; returns the row."""
+        names = type(instance).SEALED_VALUES[column]  # type: ignore[attr-defined]
+        data = self.open_json(instance, column, default={})
+        instance.__dict__[f"_opened_{column}"] = {name: str(data.get(name, "")) for name in names}
+        return instance

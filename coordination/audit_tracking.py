@@ -14,7 +14,7 @@ def tracked_models() -> tuple[dict[str, Any], ...]:
     a case changed (cases/actions.py). Masked (constant mask, access/auditing.py): the blind index and
     the password hash, so a change shows without its value.
 
-    Left out on purpose: cases.CaseKey (wrapped data keys, in the key store), cases.StatisticsRecord
+    Left out on purpose: cases.CaseKey (wrapped data keys, in the key store), cases.StatisticsBlock
     (a logged change, timed like the case it came from, would link a pseudonym back to its case), and
     sessions and OTP devices (secrets)."""
     sealed: dict[str, list[str]] = {
@@ -28,8 +28,8 @@ def tracked_models() -> tuple[dict[str, Any], ...]:
             "legal_gender_sealed",
             "birth_year_sealed",
         ],
-        "cases.riskassessment": ["override_reason_sealed", "notes_sealed"],
-        "cases.protectivemeasure": ["notes_sealed"],
+        "cases.riskassessment": ["result_sealed", "override_reason_sealed", "notes_sealed"],
+        "cases.protectivemeasure": ["details_sealed", "notes_sealed"],
         "cases.incident": ["forms_sealed", "notes_sealed"],
         "cases.summaryversion": ["paragraphs_sealed"],
         "cases.contributionversion": ["text_sealed"],

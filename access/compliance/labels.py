@@ -81,6 +81,7 @@ ACTION_LABELS: dict[str, Promise] = {
     "audit.anomalies": _("Avvikelser granskade"),
     "audit.export": _("Granskningslogg exporterad"),
     "audit.checkpoints.export": _("Kontrollpunkter nedladdade"),
+    "maintenance.reseal": _("Krypterade värden skrivna om med utfyllnad"),
 }
 
 # The grounds a case read is recorded with (cases/permissions.py: CaseAccess.via), and emergency access.

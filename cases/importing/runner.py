@@ -110,7 +110,7 @@ def _import_one(row: CaseRow, *, acting_user: User, membership: Membership) -> C
     if row.summary:
         do_save_summary(case, text=row.summary, based_on=0, acting_user=acting_user, membership=membership)
     for risk in sorted(row.risk_assessments, key=lambda item: item.assessed_on):
-        assessment = RiskAssessment(
+        assessment = RiskAssessment.new(
             instrument=risk.instrument,
             instrument_version=risk.instrument_version,
             assessed_on=risk.assessed_on,
@@ -128,7 +128,7 @@ def _import_one(row: CaseRow, *, acting_user: User, membership: Membership) -> C
             membership=membership,
         )
     for item in row.protective_measures:
-        measure = ProtectiveMeasure(
+        measure = ProtectiveMeasure.new(
             kind=item.kind,
             starts_on=item.starts_on,
             ends_on=item.ends_on,

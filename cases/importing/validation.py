@@ -12,6 +12,7 @@ from django.db import models
 from django.utils import timezone
 
 from access.models import Agency
+from cases.actions import INSTRUMENT_VERSION_MAX_LENGTH
 from cases.choices import (
     CaseFlag,
     CaseStatus,
@@ -50,7 +51,7 @@ from cases.importing.format import (
     MeasureRow,
     RiskAssessmentRow,
 )
-from cases.models import Person, RiskAssessment
+from cases.models import Person
 from cases.records import Children, Classification, PersonData
 
 # --- Validation -------------------------------------------------------------------------------------
@@ -357,7 +358,7 @@ class _Checker:
             notes=self.text(obj, "notes", path),
             next_review_on=self.date(obj, "next_review_on", path),
         )
-        max_version = RiskAssessment._meta.get_field("instrument_version").max_length or 0
+        max_version = INSTRUMENT_VERSION_MAX_LENGTH
         if len(row.instrument_version) > max_version:
             self.problem(_join(path, "instrument_version"), f"must be at most {max_version} characters.")
         if row.override_level and not row.override_reason:

@@ -112,7 +112,7 @@ def test_str_of_every_tracked_model_holds_no_personal_data(handlaggare_membershi
 def test_the_tracked_models_leave_out_key_and_statistics_tables() -> None:
     tracked = {item["model"] for item in tracked_models()}
     assert "cases.casekey" not in tracked
-    assert "cases.statisticsrecord" not in tracked
+    assert "cases.statisticsblock" not in tracked
     # Every sealed column of a tracked model is left out of tracking.
     for item in tracked_models():
         model = apps.get_model(item["model"])
@@ -128,7 +128,7 @@ LEFT_OUT = {
     "access.enrolmentlink": "token hashes; each link's making and use has its own admin.* / auth.* event",
     "access.accountchange": "two-person account changes; each step has its own admin.* event",
     "cases.casekey": "wrapped data keys, in the key store",
-    "cases.statisticsrecord": "a logged change, timed like its case's, would link a pseudonym to the case",
+    "cases.statisticsblock": "sealed counts per half-year; a change logged as its case's would link them",
     "coordination.notification": "who has something waiting; holds no content",
     "coordination.nulagesbilddraft": "aggregate counts; each step has its own nulagesbild.* event",
     "coordination.nulagesbildrelease": "aggregate counts; each step has its own nulagesbild.* event",
@@ -145,8 +145,6 @@ TYPED_PLAINTEXT_ALLOWED = {
     "cases.disclosure": {"categories", "never_disclose_to"},
     # The audit event's action and reason code, copied from the event (which holds them already).
     "cases.exportnote": {"action", "reason"},
-    # Free text in plaintext (issue 13 seals it).
-    "cases.riskassessment": {"instrument_version"},
 }
 
 

@@ -93,7 +93,7 @@ def test_a_protected_case_shows_its_banner_risk_trend_and_repeat_victimisation(
             case,
             acting_user=membership.user,
             membership=membership,
-            assessment=RiskAssessment(
+            assessment=RiskAssessment.new(
                 instrument="patriark",
                 assessed_on=datetime.date.fromisoformat(day),
                 level=level,

@@ -43,7 +43,7 @@ def create_marked_cases(membership: Membership, count: int = 3) -> None:
         do_save_contribution(case, text=f"{MARKER}-contribution-{n}", based_on=0, **kwargs)
         do_add_risk_assessment(
             case,
-            assessment=RiskAssessment(
+            assessment=RiskAssessment.new(
                 instrument="freda", assessed_on=datetime.date(2026, 1, 1), level="lag", override_level="hog"
             ),
             override_reason=f"{MARKER}-override-{n}",
@@ -52,7 +52,7 @@ def create_marked_cases(membership: Membership, count: int = 3) -> None:
         )
         do_add_protective_measure(
             case,
-            measure=ProtectiveMeasure(
+            measure=ProtectiveMeasure.new(
                 kind="kontaktforbud",
                 starts_on=datetime.date(2026, 1, 2),
                 responsible_agency=membership.agency,

@@ -15,9 +15,6 @@ PLAINTEXT_ALLOWED = {
     "case": {"reference", "status"},
     "casekey": {"kek_version"},
     "person": {"identity_kind", "identity_index", "protected_identity"},
-    "riskassessment": {"instrument", "instrument_version", "level", "override_level", "own_perception"},
-    "protectivemeasure": {"kind"},
-    "statisticsrecord": {"pseudonym", "legal_gender", "age_band", "risk_level"},
     # Agency codes, category codes and the legal basis: the justification itself is sealed.
     "disclosure": {"legal_basis", "categories", "never_disclose_to", "end_kind"},
     # The action and the reason code of the audit event the note belongs to (the event holds them too).

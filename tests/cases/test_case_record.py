@@ -154,7 +154,7 @@ def test_the_statistics_record_follows_changes(case: Case, handlaggare_membershi
     do_update_classification(
         case, classification=Classification(contexts=["vinr_narstaende"], flags=["aldre"]), **kwargs
     )
-    assessment = RiskAssessment(
+    assessment = RiskAssessment.new(
         instrument="freda", assessed_on=datetime.date(2026, 5, 2), level="medel", override_level="hog"
     )
     do_add_risk_assessment(case, assessment=assessment, override_reason="Hot om vapen", **kwargs)
@@ -177,7 +177,7 @@ def test_incidents_more_than_a_year_apart_are_not_repeat_victimisation(
 
 
 def test_an_override_needs_a_reason(case: Case, handlaggare_membership: Membership) -> None:
-    assessment = RiskAssessment(
+    assessment = RiskAssessment.new(
         instrument="patriark", assessed_on=datetime.date(2026, 5, 2), level="lag", override_level="hog"
     )
     with pytest.raises(CaseActionError, match="skälet"):
@@ -195,7 +195,9 @@ def test_risk_history_is_kept_and_the_trend_reads_oldest_first(
 ) -> None:
     kwargs = {"acting_user": handlaggare_membership.user, "membership": handlaggare_membership}
     for day, level in ((1, "lag"), (2, "hog"), (3, "medel")):
-        assessment = RiskAssessment(instrument="freda", assessed_on=datetime.date(2026, 4, day), level=level)
+        assessment = RiskAssessment.new(
+            instrument="freda", assessed_on=datetime.date(2026, 4, day), level=level
+        )
         do_add_risk_assessment(case, assessment=assessment, **kwargs)
     assert read(case, handlaggare_membership).risk_trend == ["lag", "hog", "medel"]
 
@@ -360,7 +362,7 @@ def test_a_future_dated_entry_does_not_postpone_the_last_entry(
     from cases.actions import do_add_protective_measure, today
     from cases.models import ProtectiveMeasure
 
-    measure = ProtectiveMeasure(
+    measure = ProtectiveMeasure.new(
         kind="trygghetslarm",
         starts_on=today() + datetime.timedelta(days=40),
         responsible_agency=handlaggare_membership.agency,

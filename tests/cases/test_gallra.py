@@ -169,9 +169,9 @@ def _full_case(membership: Membership) -> Case:
     case = open_case(membership, name="Hemlig Person")
     do_save_summary(case, text="Första stycket.\n\nAndra stycket.", based_on=0, **actor)
     do_save_contribution(case, text="Vårt bidrag.", based_on=0, **actor)
-    assessment = RiskAssessment(instrument="freda", assessed_on=datetime.date(2023, 5, 1), level="hog")
+    assessment = RiskAssessment.new(instrument="freda", assessed_on=datetime.date(2023, 5, 1), level="hog")
     do_add_risk_assessment(case, assessment=assessment, notes="Anteckning.", **actor)
-    measure = ProtectiveMeasure(
+    measure = ProtectiveMeasure.new(
         kind="kontaktforbud", starts_on=datetime.date(2023, 5, 2), responsible_agency=membership.agency
     )
     do_add_protective_measure(case, measure=measure, **actor)

@@ -258,7 +258,7 @@ def open_marked_case(world: World, *, protected: bool) -> Case:
     do_save_contribution(case, text="ZZSUMMARY-contribution", based_on=0, **kwargs)
     do_add_risk_assessment(
         case,
-        assessment=RiskAssessment(
+        assessment=RiskAssessment.new(
             instrument="patriark", assessed_on=datetime.date(2026, 1, 1), level="medel", override_level="hog"
         ),
         override_reason="ZZRISK-override",
@@ -267,7 +267,7 @@ def open_marked_case(world: World, *, protected: bool) -> Case:
     )
     do_add_protective_measure(
         case,
-        measure=ProtectiveMeasure(
+        measure=ProtectiveMeasure.new(
             kind="skyddat_boende", starts_on=datetime.date(2026, 1, 2), responsible_agency=owner.agency
         ),
         notes="ZZMEASURES-notes",

@@ -140,7 +140,9 @@ def _assess(case: Case, membership: Membership, day: datetime.date, level: str, 
         case,
         acting_user=membership.user,
         membership=membership,
-        assessment=RiskAssessment(instrument="freda", assessed_on=day, level=level, override_level=override),
+        assessment=RiskAssessment.new(
+            instrument="freda", assessed_on=day, level=level, override_level=override
+        ),
         override_reason="Hot om vapen" if override else "",
     )
 

@@ -11,8 +11,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from access.models import Agency, AuditEvent, Membership, Role, User
-from cases.models import Case, Incident, ProtectiveMeasure, RiskAssessment
+from cases.models import Case, Incident, ProtectiveMeasure, RiskAssessment, SealedValueNotOpenError
 from cases.reading import read_case
+from cases.vault import CaseVault
 from tests.factories import AgencyFactory, MembershipFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -224,6 +225,9 @@ def test_an_override_of_the_risk_level_needs_a_reason(case: Case, handlaggare: U
     response = client.post(url, _risk_data(override_level="hog", override_reason="Hotar med vapen"))
     assert response.status_code == 302
     assessment = RiskAssessment.objects.get()
+    with pytest.raises(SealedValueNotOpenError):
+        _ = assessment.effective_level  # sealed: never read as an empty level by mistake
+    CaseVault.for_case(case).open_values(assessment, "result")
     assert assessment.effective_level == "hog"
     assert assessment.assessor == handlaggare
     assert read(case, handlaggare).risks[0].override_reason == "Hotar med vapen"

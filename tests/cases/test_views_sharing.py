@@ -72,7 +72,7 @@ def marked_case(membership: Membership, **person: object) -> Case:
     do_save_contribution(case, text="ZZSUMMARY-bidrag", based_on=0, **kwargs)
     do_add_risk_assessment(
         case,
-        assessment=RiskAssessment(
+        assessment=RiskAssessment.new(
             instrument="freda", assessed_on=datetime.date(2026, 1, 1), level="lag", override_level="hog"
         ),
         override_reason="ZZRISK-skal",
@@ -81,7 +81,7 @@ def marked_case(membership: Membership, **person: object) -> Case:
     )
     do_add_protective_measure(
         case,
-        measure=ProtectiveMeasure(
+        measure=ProtectiveMeasure.new(
             kind="kontaktforbud", starts_on=datetime.date(2026, 1, 2), responsible_agency=membership.agency
         ),
         notes="ZZMEASURES-anteckning",

@@ -286,7 +286,7 @@ def assess(
         case,
         acting_user=world.user(by),
         membership=world.membership(by),
-        assessment=RiskAssessment(
+        assessment=RiskAssessment.new(
             instrument=RiskInstrument.FREDA,
             assessed_on=today - datetime.timedelta(days=assessed_days_ago),
             level=RiskLevel.HIGH,

@@ -128,12 +128,12 @@ class Bench:
                 case, text=PARAGRAPH, based_on=0, acting_user=self.user, membership=membership
             )
         for month, level in ((2, "hog"), (5, "medel"), (9, "lag")):
-            assessment = RiskAssessment(
+            assessment = RiskAssessment.new(
                 instrument="freda", assessed_on=datetime.date(2025, month, 1), level=level
             )
             do_add_risk_assessment(case, assessment=assessment, notes=PARAGRAPH, **kwargs)
         for kind in ("kontaktforbud", "trygghetslarm"):
-            measure = ProtectiveMeasure(
+            measure = ProtectiveMeasure.new(
                 kind=kind, starts_on=datetime.date(2025, 2, 1), responsible_agency=self.owner.agency
             )
             do_add_protective_measure(case, measure=measure, notes=PARAGRAPH, **kwargs)
