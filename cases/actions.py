@@ -457,10 +457,8 @@ def do_add_risk_assessment(
     assessment.assessor = acting_user
     assessment.agency = membership.agency
     vault.seal_values(assessment, "result")
-    if assessment.override_level:
-        vault.seal(assessment, "override_reason", override_reason.strip())
-    else:
-        assessment.override_reason_sealed = b""  # the database checks: no override, no reason
+    # Sealed even when empty: an empty column would tell a dump which assessments were overridden.
+    vault.seal(assessment, "override_reason", override_reason.strip() if assessment.override_level else "")
     vault.seal(assessment, "notes", notes.strip())
     assessment.save(force_insert=True)
     _touch(case, assessment.assessed_on)

@@ -98,9 +98,13 @@ def build_world(membership: Membership, seed: int) -> dict[uuid.UUID, set[str]]:
                 instrument="patriark" if hrv else rng.choice(["freda", "sara_sv", "check10"]),
                 instrument_version=rng.choice(["", "2", "3:e upplagan"]),
                 level=rng.choice(["lag", "medel", "hog"]),
+                override_level="hog" if hrv and rng.random() < 0.5 else "",
                 assessed_on=datetime.date(2026, rng.randint(1, 11), rng.randint(1, 28)),
             )
-            do_add_risk_assessment(case, assessment=assessment, notes="Bedömning gjord.", **kwargs)
+            reason = "Hot om våld vid resa." if assessment.override_level else ""
+            do_add_risk_assessment(
+                case, assessment=assessment, override_reason=reason, notes="Bedömning gjord.", **kwargs
+            )
         elif action == "measure":
             measure = ProtectiveMeasure.new(
                 kind="utreseforbud"
@@ -209,6 +213,18 @@ def length_pattern(tables: dict[str, list[dict[str, Any]]]) -> dict[str, tuple[i
     return pattern
 
 
+def risk_lengths(tables: dict[str, list[dict[str, Any]]]) -> set[tuple[int, ...]]:
+    """The ciphertext lengths of each risk assessment row other than its free-text notes."""
+    return {
+        tuple(
+            len(bytes(value))
+            for name, value in sorted(row.items())
+            if name.endswith("_sealed") and name != "notes_sealed"
+        )
+        for row in tables["cases_riskassessment"]
+    }
+
+
 def best_accuracy(pattern: dict[str, tuple[int, ...]], flagged: set[str]) -> float:
     """The best any rule on the length pattern can do (the commonest answer within each pattern)."""
     by_pattern: dict[tuple[int, ...], Counter[bool]] = defaultdict(Counter)
@@ -238,6 +254,9 @@ def test_a_dump_links_no_category_to_a_case_better_than_a_guess(
     by_order = attack_row_order(tables)
     linked = {category: by_order[category] & actual[category] for category in FLAGS}
     assert linked == {category: set() for category in FLAGS}, "rows joined by order gave categories away"
+
+    # Overridden or not, PATRIARK or FREDA: every assessment's sealed values have one length pattern.
+    assert len(risk_lengths(tables)) == 1, "risk assessment ciphertext lengths differ"
 
     pattern = length_pattern(tables)
     for category in FLAGS:
