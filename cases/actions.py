@@ -34,6 +34,17 @@ from cases.choices import (
     to_mask,
 )
 from cases.crypto import blind_index
+from cases.limits import (
+    ADDRESS_MAX_LENGTH,
+    CONTACT_MAX_LENGTH,
+    EXPORT_NOTE_MAX_LENGTH,
+    INSTRUMENT_VERSION_MAX_LENGTH,
+    NAME_MAX_LENGTH,
+    NOTES_MAX_LENGTH,
+    OVERRIDE_REASON_MAX_LENGTH,
+    SAFE_CONTACT_MAX_LENGTH,
+    TEXT_MAX_LENGTH,
+)
 from cases.models import (
     Case,
     CaseKey,
@@ -107,7 +118,17 @@ def _audit(
     )
 
 
+def _check_length(text: str, limit: int) -> None:
+    """Refuse a text longer than ``limit`` characters (cases/limits.py), whoever calls the action."""
+    if len(text) > limit:
+        raise CaseActionError(_("Texten får vara högst %(limit)s tecken.") % {"limit": limit})
+
+
 def _seal_person(vault: CaseVault, person: Person, data: PersonData) -> None:
+    _check_length(data.name, NAME_MAX_LENGTH)
+    _check_length(data.contact, CONTACT_MAX_LENGTH)
+    _check_length(data.safe_contact, SAFE_CONTACT_MAX_LENGTH)
+    _check_length(data.address, ADDRESS_MAX_LENGTH)
     if data.protected_identity != ProtectedIdentity.NONE and data.address:
         raise CaseActionError(_("En person med skyddade personuppgifter får aldrig ha en adress i systemet."))
     person.identity_kind = data.identity_kind
@@ -369,6 +390,7 @@ def do_save_summary(
 ) -> SummaryVersion:
     """Save a new version of the summary, refused with StaleVersionError if ``based_on`` is not the
     newest version. The case row is locked first so two concurrent saves cannot both pass the check."""
+    _check_length(text, TEXT_MAX_LENGTH)
     Case.objects.select_for_update().filter(pk=case.pk).first()
     current = current_summary_number(case)
     if based_on != current:
@@ -408,6 +430,7 @@ def do_save_contribution(
     on: datetime.date | None = None,
 ) -> ContributionVersion:
     """Save a new version of the acting agency's own contribution (optimistic versioning as above)."""
+    _check_length(text.strip(), TEXT_MAX_LENGTH)
     Case.objects.select_for_update().filter(pk=case.pk).first()
     current = current_contribution_number(case, membership.agency)
     if based_on != current:
@@ -452,6 +475,8 @@ def do_add_risk_assessment(
         raise CaseActionError(
             _("Versionen får vara högst %(limit)s tecken.") % {"limit": INSTRUMENT_VERSION_MAX_LENGTH}
         )
+    _check_length(override_reason.strip(), OVERRIDE_REASON_MAX_LENGTH)
+    _check_length(notes.strip(), NOTES_MAX_LENGTH)
     vault = CaseVault.for_case(case)
     assessment.case = case
     assessment.assessor = acting_user
@@ -486,6 +511,7 @@ def do_add_protective_measure(
     request: HttpRequest | None = None,
 ) -> ProtectiveMeasure:
     _check_code(measure.kind, MeasureKind)
+    _check_length(notes.strip(), NOTES_MAX_LENGTH)
     vault = CaseVault.for_case(case)
     measure.case = case
     measure.created_by = acting_user
@@ -518,6 +544,7 @@ def do_add_incident(
 ) -> Incident:
     """Record an incident. Whether it makes the case one of repeat victimisation (another incident
     within 12 months) is derived, never typed in."""
+    _check_length(notes.strip(), NOTES_MAX_LENGTH)
     vault = CaseVault.for_case(case)
     incident = Incident(case=case, occurred_on=occurred_on, created_by=acting_user)
     vault.seal_json(incident, "forms", sorted(forms))
@@ -527,13 +554,6 @@ def do_add_incident(
     refresh_statistics(case, vault)
     _audit("case.incident.add", case, acting_user=acting_user, membership=membership, request=request)
     return incident
-
-
-# The longest version an instrument may be given ("2", "3:e upplagan").
-INSTRUMENT_VERSION_MAX_LENGTH = 20
-
-# The longest note a reader may add to a download's reason (coordination/meeting_forms.py).
-EXPORT_NOTE_MAX_LENGTH = 500
 
 
 def seal_export_note(

@@ -16,7 +16,6 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from access.models import Agency, Membership
-from cases.actions import INSTRUMENT_VERSION_MAX_LENGTH
 from cases.choices import (
     CaseFlag,
     CaseStatus,
@@ -33,6 +32,17 @@ from cases.choices import (
     ViolenceForm,
 )
 from cases.identity import birth_year_from, normalise_identity_number
+from cases.limits import (
+    ADDRESS_MAX_LENGTH,
+    CONTACT_MAX_LENGTH,
+    IDENTITY_NUMBER_MAX_LENGTH,
+    INSTRUMENT_VERSION_MAX_LENGTH,
+    NAME_MAX_LENGTH,
+    NOTES_MAX_LENGTH,
+    OVERRIDE_REASON_MAX_LENGTH,
+    SAFE_CONTACT_MAX_LENGTH,
+    TEXT_MAX_LENGTH,
+)
 from cases.models import ProtectiveMeasure, RiskAssessment
 from cases.records import Children, Classification, PersonData
 
@@ -65,14 +75,14 @@ def _today() -> datetime.date:
 
 
 class PersonForm(forms.Form):
-    name = forms.CharField(label=_("Namn"), max_length=200)
+    name = forms.CharField(label=_("Namn"), max_length=NAME_MAX_LENGTH)
     identity_kind = forms.ChoiceField(
         label=_("Typ av nummer"), choices=IdentityNumberKind.choices, initial=IdentityNumberKind.PERSONNUMMER
     )
     identity_number = forms.CharField(
         label=_("Nummer"),
         required=False,
-        max_length=20,
+        max_length=IDENTITY_NUMBER_MAX_LENGTH,
         help_text=_("Personnummer och samordningsnummer skrivs ÅÅÅÅMMDD-NNNN. Lämna tomt om nummer saknas."),
         widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
     )
@@ -86,18 +96,18 @@ class PersonForm(forms.Form):
     protected_identity = forms.ChoiceField(
         label=_("Skyddade personuppgifter"), choices=ProtectedIdentity.choices, initial=ProtectedIdentity.NONE
     )
-    contact = forms.CharField(label=_("Kontaktuppgifter"), required=False, max_length=500)
+    contact = forms.CharField(label=_("Kontaktuppgifter"), required=False, max_length=CONTACT_MAX_LENGTH)
     safe_contact = forms.CharField(
         label=_("Säkert sätt att kontakta personen"),
         required=False,
-        max_length=1000,
+        max_length=SAFE_CONTACT_MAX_LENGTH,
         help_text=_("Till exempel vilka tider och vilket nummer som är säkra, eller att bara sms fungerar."),
         widget=forms.Textarea(attrs={"rows": 2}),
     )
     address = forms.CharField(
         label=_("Adress"),
         required=False,
-        max_length=500,
+        max_length=ADDRESS_MAX_LENGTH,
         help_text=_("Lämnas tom när personen har skyddade personuppgifter."),
         widget=forms.Textarea(attrs={"rows": 2}),
     )
@@ -281,12 +291,15 @@ class RiskAssessmentForm(forms.ModelForm[RiskAssessment]):
     override_reason = forms.CharField(
         label=_("Skäl till den professionella bedömningen"),
         required=False,
-        max_length=2000,
+        max_length=OVERRIDE_REASON_MAX_LENGTH,
         help_text=_("Krävs när risknivån efter professionell bedömning avviker från instrumentet."),
         widget=forms.Textarea(attrs={"rows": 3}),
     )
     notes = forms.CharField(
-        label=_("Anteckningar"), required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 4})
+        label=_("Anteckningar"),
+        required=False,
+        max_length=NOTES_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 4}),
     )
 
     class Meta:
@@ -336,7 +349,10 @@ class RiskAssessmentForm(forms.ModelForm[RiskAssessment]):
 class ProtectiveMeasureForm(forms.ModelForm[ProtectiveMeasure]):
     kind = forms.ChoiceField(label=_("insats"), choices=MeasureKind.choices)  # sealed on the row
     notes = forms.CharField(
-        label=_("Anteckningar"), required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 3})
+        label=_("Anteckningar"),
+        required=False,
+        max_length=NOTES_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 3}),
     )
 
     class Meta:
@@ -372,7 +388,10 @@ class IncidentForm(forms.Form):
         error_messages={"required": _("Välj minst en våldsform.")},
     )
     notes = forms.CharField(
-        label=_("Anteckningar"), required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 4})
+        label=_("Anteckningar"),
+        required=False,
+        max_length=NOTES_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 4}),
     )
 
     def clean_occurred_on(self) -> datetime.date:
@@ -387,7 +406,7 @@ class VersionedTextForm(forms.Form):
 
     text = forms.CharField(
         label=_("Text"),
-        max_length=50_000,
+        max_length=TEXT_MAX_LENGTH,
         help_text=_("Skriv ett stycke per ämne, med en tom rad mellan styckena."),
         error_messages={"required": _("Skriv en text innan du sparar.")},
         widget=forms.Textarea(attrs={"rows": 14, "class": "wide"}),

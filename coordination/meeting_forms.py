@@ -11,7 +11,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from access.models import Agency, Membership
-from cases.actions import EXPORT_NOTE_MAX_LENGTH
+from cases.limits import EXPORT_NOTE_MAX_LENGTH
 from coordination.action_plan import DESCRIPTION_MAX_LENGTH
 from coordination.models import MeetingKind
 

@@ -16,6 +16,12 @@ from cases.records import Classification, PersonData, _Redacted
 FORMAT_NAME = "skyddsnat-import"
 SUPPORTED_VERSIONS = (1,)
 MAX_LISTED_PROBLEMS = 50
+# The largest file read: some 10,000 cases with full summaries. A bigger one is split and imported in
+# parts (each part all or nothing), rather than read whole into memory.
+MAX_FILE_BYTES = 64 * 1024 * 1024
+# The format nests at most five levels (file, cases, case, classification, children, age bands);
+# anything deeper is not the format, and Python's parser would overflow its stack on enough of it.
+MAX_NESTING = 8
 
 # The field names of each object of the format, in documented order (docs/import-format.md).
 TOP_LEVEL_FIELDS = ("format", "version", "cases")
@@ -163,12 +169,36 @@ def _object_from_pairs(pairs: list[tuple[str, Any]]) -> _JSONObject:
     return result
 
 
-def load_import_file(path: Path) -> object:
-    """The parsed JSON of ``path``. Errors give line and column, never the text around them."""
+# A JSON string (escapes included) and a bracket, for measuring the nesting without parsing.
+_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
+_BRACKET = re.compile(r"[\[\]{}]")
+
+
+def nesting_depth(text: str) -> int:
+    """How deep the arrays and objects of a JSON text nest, counted without parsing it (brackets in
+    strings do not count), so a file nested thousands deep is refused before it reaches the parser."""
+    depth = deepest = 0
+    for match in _BRACKET.finditer(_STRING.sub("", text)):
+        depth += 1 if match.group() in "[{" else -1
+        deepest = max(deepest, depth)
+    return deepest
+
+
+def load_import_file(path: Path, *, max_bytes: int | None = None) -> object:
+    """The parsed JSON of ``path`` (at most ``max_bytes``, default MAX_FILE_BYTES). Errors give line
+    and column, never the text around them."""
+    max_bytes = MAX_FILE_BYTES if max_bytes is None else max_bytes
     try:
-        raw = path.read_bytes()
+        with path.open("rb") as file:
+            # One byte more than allowed tells "too big" without reading a huge file whole.
+            raw = file.read(max_bytes + 1)
     except OSError as error:
         raise ImportRefused(f"Cannot read {path}: {error.strerror or error}.") from None
+    if len(raw) > max_bytes:
+        raise ImportRefused(
+            f"{path} is larger than {max_bytes / (1024 * 1024):g} MB, the most one import reads. "
+            "Split it into several files and import them one at a time."
+        )
     try:
         # utf-8-sig: spreadsheet programs on Windows like to start the file with a byte-order mark.
         text = raw.decode("utf-8-sig")
@@ -176,9 +206,17 @@ def load_import_file(path: Path) -> object:
         raise ImportRefused(
             f"{path} is not UTF-8 text (first bad byte at offset {error.start}). Save it as UTF-8."
         ) from None
+    if nesting_depth(text) > MAX_NESTING:
+        raise ImportRefused(
+            f"{path} nests arrays or objects more than {MAX_NESTING} levels deep, which the import "
+            "format never does (see docs/import-format.md)."
+        )
     try:
         return json.loads(text, object_pairs_hook=_object_from_pairs)
     except json.JSONDecodeError as error:
         raise ImportRefused(
             f"{path} is not valid JSON: {error.msg} at line {error.lineno}, column {error.colno}."
         ) from None
+    except RecursionError:
+        # Not reached after the check above; kept so no input can ever end in a traceback.
+        raise ImportRefused(f"{path} nests arrays or objects too deeply to be read.") from None

@@ -12,7 +12,6 @@ from django.db import models
 from django.utils import timezone
 
 from access.models import Agency
-from cases.actions import INSTRUMENT_VERSION_MAX_LENGTH
 from cases.choices import (
     CaseFlag,
     CaseStatus,
@@ -51,8 +50,34 @@ from cases.importing.format import (
     MeasureRow,
     RiskAssessmentRow,
 )
+from cases.limits import (
+    ADDRESS_MAX_LENGTH,
+    CONTACT_MAX_LENGTH,
+    IDENTITY_NUMBER_MAX_LENGTH,
+    INSTRUMENT_VERSION_MAX_LENGTH,
+    NAME_MAX_LENGTH,
+    NOTES_MAX_LENGTH,
+    OVERRIDE_REASON_MAX_LENGTH,
+    SAFE_CONTACT_MAX_LENGTH,
+    TEXT_MAX_LENGTH,
+)
 from cases.models import Person
 from cases.records import Children, Classification, PersonData
+
+# The longest text of each text field of the format: the limits of the forms (cases/limits.py), so an
+# imported case holds nothing its pages, meeting packs and PDFs were not made for.
+TEXT_LIMITS = {
+    "summary": TEXT_MAX_LENGTH,
+    "name": NAME_MAX_LENGTH,
+    "identity_number": IDENTITY_NUMBER_MAX_LENGTH,
+    "contact": CONTACT_MAX_LENGTH,
+    "safe_contact": SAFE_CONTACT_MAX_LENGTH,
+    "address": ADDRESS_MAX_LENGTH,
+    "instrument_version": INSTRUMENT_VERSION_MAX_LENGTH,
+    "override_reason": OVERRIDE_REASON_MAX_LENGTH,
+    "notes": NOTES_MAX_LENGTH,
+    "responsible_agency": Agency._meta.get_field("code").max_length or 40,
+}
 
 # --- Validation -------------------------------------------------------------------------------------
 
@@ -121,6 +146,8 @@ class _Checker:
         return False
 
     def text(self, obj: dict[str, Any], key: str, path: str, *, required: bool = False) -> str:
+        """The trimmed text, within the limit the form has (TEXT_LIMITS); never shown back."""
+        max_length = TEXT_LIMITS[key]
         if not self._present(obj, key, path, required):
             return ""
         value: object = obj[key]
@@ -129,7 +156,16 @@ class _Checker:
             return ""
         if required and not value.strip():
             self.problem(_join(path, key), "must not be empty.")
-        return value.strip()
+        if "\x00" in value:
+            self.problem(_join(path, key), "contains a NUL character (\\u0000), which no text may hold.")
+            return ""
+        text = value.strip()
+        if len(text) > max_length:
+            self.problem(
+                _join(path, key), f"is {len(text)} characters long; at most {max_length} are allowed."
+            )
+            return ""
+        return text
 
     def date(
         self, obj: dict[str, Any], key: str, path: str, *, required: bool = False, past: bool = False
@@ -358,9 +394,6 @@ class _Checker:
             notes=self.text(obj, "notes", path),
             next_review_on=self.date(obj, "next_review_on", path),
         )
-        max_version = INSTRUMENT_VERSION_MAX_LENGTH
-        if len(row.instrument_version) > max_version:
-            self.problem(_join(path, "instrument_version"), f"must be at most {max_version} characters.")
         if row.override_level and not row.override_reason:
             self.problem(_join(path, "override_reason"), "is required when override_level is given.")
         if row.override_reason and not obj.get("override_level"):

@@ -13,8 +13,8 @@ from django.db import connection
 from django.urls import reverse
 
 from access.models import AuditEvent
-from cases.actions import EXPORT_NOTE_MAX_LENGTH
 from cases.choices import InformationCategory
+from cases.limits import EXPORT_NOTE_MAX_LENGTH
 from cases.models import ExportNote
 from cases.vault import CaseVault
 from coordination.meetings import do_record_minutes
