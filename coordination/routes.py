@@ -17,7 +17,7 @@ app_name = "coordination"
 referral_patterns: list[URLPattern] = [
     path("samverkan/forfragningar/", referral_views.referral_inbox, name="referral_inbox"),
     path("samverkan/forfragningar/skickade/", referral_views.referral_sent, name="referral_sent"),
-    path("samverkan/forfragningar/ny/<str:reference>/", referral_views.referral_send, name="referral_send"),
+    path("samverkan/forfragningar/ny/<case:reference>/", referral_views.referral_send, name="referral_send"),
     path(
         "samverkan/forfragningar/<uuid:referral_id>/", referral_views.referral_detail, name="referral_detail"
     ),
@@ -52,15 +52,15 @@ referral_patterns: list[URLPattern] = [
 
 # Åtgärdsplan, the case's coordination page and the start page parts (coordination/views/actions.py).
 action_patterns: list[URLPattern] = [
-    path("arenden/<str:reference>/samverkan/", action_views.case_coordination, name="case_coordination"),
-    path("arenden/<str:reference>/samverkan/atgarder/ny/", action_views.action_add, name="action_add"),
+    path("arenden/<case:reference>/samverkan/", action_views.case_coordination, name="case_coordination"),
+    path("arenden/<case:reference>/samverkan/atgarder/ny/", action_views.action_add, name="action_add"),
     path(
-        "arenden/<str:reference>/samverkan/atgarder/<uuid:action_id>/avsluta/",
+        "arenden/<case:reference>/samverkan/atgarder/<uuid:action_id>/avsluta/",
         action_views.action_close,
         name="action_close",
     ),
     path(
-        "arenden/<str:reference>/samverkan/atgarder/<uuid:action_id>/ansvarig/",
+        "arenden/<case:reference>/samverkan/atgarder/<uuid:action_id>/ansvarig/",
         action_views.action_reassign,
         name="action_reassign",
     ),
@@ -92,7 +92,7 @@ meeting_patterns: list[URLPattern] = [
     path("samverkan/moten/<uuid:meeting_id>/genomfort/", meeting_views.meeting_held, name="meeting_held"),
     path("samverkan/moten/<uuid:meeting_id>/motesunderlag/", meeting_views.meeting_pdf, name="meeting_pdf"),
     path(
-        "arenden/<str:reference>/sammanfattning/pdf/",
+        "arenden/<case:reference>/sammanfattning/pdf/",
         meeting_views.case_summary_pdf,
         name="case_summary_pdf",
     ),
@@ -117,7 +117,7 @@ nulagesbild_patterns: list[URLPattern] = [
     ),
     path("nulagesbild/<uuid:release_id>/", nulagesbild_views.nulagesbild_detail, name="nulagesbild_detail"),
     path(
-        "nulagesbild/<uuid:release_id>/hamta/<str:fmt>/",
+        "nulagesbild/<uuid:release_id>/hamta/<file_format:fmt>/",
         nulagesbild_views.nulagesbild_download,
         name="nulagesbild_download",
     ),

@@ -13,8 +13,8 @@ urlpatterns = [
     path("", views.start, name="start"),
     path("handelser/", views.search, name="search"),
     path("handelser/export/", views.export, name="export"),
-    path("arende/<str:reference>/", views.case_history, name="case_history"),
-    path("anvandare/<str:username>/", views.user_activity, name="user_activity"),
+    path("arende/<trail_reference:reference>/", views.case_history, name="case_history"),
+    path("anvandare/<username:username>/", views.user_activity, name="user_activity"),
     path("avvikelser/", views.anomaly_review, name="anomalies"),
     path("kontrollpunkter/", views.checkpoint_export, name="checkpoint_export"),
 ]
