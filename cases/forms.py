@@ -8,6 +8,7 @@ index the same way.
 from __future__ import annotations
 
 import datetime
+import re
 from typing import Any, cast
 
 from django import forms
@@ -16,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from access.models import Agency, Membership
+from access.redaction import looks_like_identity_number
 from cases.choices import (
     CaseFlag,
     CaseStatus,
@@ -436,14 +438,46 @@ class LegalHoldForm(forms.Form):
     )
 
 
+# A case reference, upper-cased: letters, digits and hyphens, at least one letter (never a number).
+CASE_REFERENCE = re.compile(r"^(?=.*[A-Z])[A-Z0-9-]{1,16}$")
+IDENTITY_NUMBER_IN_REFERENCE_BOX = _(
+    "Det ser ut som ett personnummer. Sök på nummer i rutan för personnummer i stället: där söks bara "
+    "ärenden vars personuppgifter du får läsa."
+)
+
+
 class ReferenceSearchForm(forms.Form):
+    """The reference box, sent by POST. A personnummer typed into it by mistake is refused and, unlike
+    other bad input, not shown back: the page could be kept by the browser or printed."""
+
     referens = forms.CharField(
         label=_("Ärendereferens"),
-        max_length=16,
+        # Not required here: an empty box and a refused number each get their own message below.
+        required=False,
+        max_length=32,
         help_text=_("Till exempel VR-7K3F-Q9."),
-        error_messages={"required": _("Skriv en ärendereferens.")},
         widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
     )
+
+    def __init__(self, data: Any = None, **kwargs: Any) -> None:
+        self.refused_number = data is not None and looks_like_identity_number(data.get("referens", ""))
+        if self.refused_number:
+            data = data.copy()
+            data["referens"] = ""
+        super().__init__(data, **kwargs)
+
+    def clean_referens(self) -> str:
+        if self.refused_number:
+            raise ValidationError(IDENTITY_NUMBER_IN_REFERENCE_BOX, code="identity_number")
+        value = str(self.cleaned_data["referens"]).strip().upper()
+        if not value:
+            raise ValidationError(_("Skriv en ärendereferens."), code="required")
+        if not CASE_REFERENCE.match(value):
+            raise ValidationError(
+                _("Skriv ärendereferensen med bokstäver, siffror och bindestreck, till exempel VR-7K3F-Q9."),
+                code="reference",
+            )
+        return value
 
 
 class IdentitySearchForm(forms.Form):

@@ -11,8 +11,9 @@ app_name = "cases"
 urlpatterns = [
     path("arenden/", views.case_list, name="list"),
     path("arenden/sok/", views.search, name="search"),
+    path("arenden/referens/", views.open_reference, name="open_reference"),
     path("arenden/nytt/", views.case_create, name="create"),
-    # Before <reference>/, which would otherwise take "nodatkomst" for a reference.
+    # Before <reference>/, which would otherwise take "referens" or "nodatkomst" for a reference.
     path("arenden/nodatkomst/", views.emergency_search, name="emergency_search"),
     path("arenden/nodatkomst/begar/", views.emergency_request, name="emergency_request"),
     path("arenden/<case:reference>/", views.case_detail, name="detail"),

@@ -276,10 +276,23 @@ STATIC_ROOT = Path(env_str("SKYDDSNAT_STATIC_ROOT", str(BASE_DIR / "staticfiles"
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    # Every line is redacted of personnummer-shaped digit runs (access/redaction.py): a 404 logs its
+    # path, runserver its request line with the query string.
+    "formatters": {
+        "plain": {
+            "()": "access.redaction.RedactingFormatter",
+            "format": "%(asctime)s %(levelname)s %(name)s %(message)s",
+        }
+    },
     "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["stderr"], "level": env_str("SKYDDSNAT_LOG_LEVEL", "INFO")},
     # django-axes announces itself at every start; its lockout warnings (usernames masked) remain.
-    "loggers": {"axes": {"level": "WARNING"}},
+    "loggers": {
+        "axes": {"level": "WARNING"},
+        # Django's own defaults give these loggers handlers of their own (console, mail_admins and
+        # runserver's request lines), which would bypass the redaction: every line goes through ours.
+        "django": {"handlers": ["stderr"], "level": "INFO", "propagate": False},
+        "django.server": {"handlers": ["stderr"], "level": "INFO", "propagate": False},
+    },
 }
 ADMINS: list[tuple[str, str]] = []

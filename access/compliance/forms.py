@@ -15,13 +15,16 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from access.compliance.labels import action_label
-from access.compliance.queries import EventFilters, action_prefixes, looks_like_identity_number
+from access.compliance.queries import EventFilters, action_prefixes
+from access.redaction import looks_like_identity_number
 
 # Letters, digits and a few separators, with at least one letter: every reference the system makes
 # (VR-7K3F-Q9, agency codes, UUIDs), and never a personnummer.
 REFERENCE = re.compile(r"^(?=.*[A-Z])[A-Z0-9_.\-]{1,64}$")
 # The same rule for the browser, which then refuses to send anything else (no script needed).
 REFERENCE_PATTERN = r"[A-Za-z0-9_.\-]*[A-Za-z][A-Za-z0-9_.\-]*"
+# Any username but one shaped like a personnummer (IDENTITY_NUMBER of access/redaction.py).
+USERNAME_PATTERN = r"(?!\s*(\d{2})?\d{6}[+\-]?\d{4}\s*$).*"
 IDENTITY_NUMBER_REFUSED = _(
     "Det ser ut som ett personnummer. Granskningsloggen söks på användare, myndighet och ärendereferens, "
     "aldrig på personnummer."
@@ -72,7 +75,9 @@ class EventSearchForm(forms.Form):
         required=False,
         max_length=150,
         help_text=_("Användarnamnet, exakt."),
-        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+        widget=forms.TextInput(
+            attrs={"autocomplete": "off", "spellcheck": "false", "pattern": USERNAME_PATTERN}
+        ),
     )
     myndighet = forms.ChoiceField(
         label=_("Myndighet"),

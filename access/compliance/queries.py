@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime
 import json
-import re
 from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -25,14 +24,6 @@ PAGE_SIZE = 50
 # The trail stores UTC; the granskare's dates and "office hours" are Swedish local time, whatever the
 # server's or the browser's time zone.
 LOCAL_TIME = ZoneInfo("Europe/Stockholm")
-
-# Ten or twelve digits with an optional separator: a personnummer or samordningsnummer. Such a value
-# is refused wherever a granskare types a reference or username, so it never ends up in a URL.
-IDENTITY_NUMBER = re.compile(r"^\s*(\d{2})?\d{6}[-+]?\d{4}\s*$")
-
-
-def looks_like_identity_number(value: str) -> bool:
-    return bool(IDENTITY_NUMBER.match(value))
 
 
 def auditor_memberships(user: User) -> list[Membership]:

@@ -15,7 +15,7 @@ message, redirect or log line names a person or a number.
 
 from __future__ import annotations
 
-from cases.views.browsing import case_detail, case_list, search, summary_history
+from cases.views.browsing import case_detail, case_list, open_reference, search, summary_history
 from cases.views.editing import (
     case_create,
     classification_edit,
@@ -43,6 +43,7 @@ __all__ = [
     "emergency_review",
     "emergency_reviews",
     "emergency_search",
+    "open_reference",
     "end_disclosure",
     "incident_add",
     "legal_hold_change",

@@ -40,19 +40,9 @@ from cases.views.common import (
 LIST_ORDERING = ("-last_entry_on", "reference")
 
 
-@require_GET
-@never_cache
-def case_list(request: AuthenticatedRequest) -> HttpResponse:
-    """The user's cases, without names (a name needs an audited read). ``?referens=`` opens one case:
-    a reference is no personal data, and one the user may not see is "not found" like any other."""
-    require_casework(request)
-    reference_form = ReferenceSearchForm(request.GET if "referens" in request.GET else None)
-    not_found = False
-    if reference_form.is_valid():
-        try:
-            return to_detail(access_case(request.user, reference_form.cleaned_data["referens"]))
-        except Http404:
-            not_found = True
+def _list_page(
+    request: AuthenticatedRequest, *, reference_form: ReferenceSearchForm, not_found: bool = False
+) -> HttpResponse:
     page = Case.objects.page_for(
         request.user, request.GET.get("sida"), ordering=LIST_ORDERING, per_page=PAGE_SIZE
     )
@@ -63,6 +53,30 @@ def case_list(request: AuthenticatedRequest) -> HttpResponse:
         "not_found": not_found,
     }
     return render(request, "cases/list.html", context)
+
+
+@require_GET
+@never_cache
+def case_list(request: AuthenticatedRequest) -> HttpResponse:
+    """The user's cases, without names (a name needs an audited read)."""
+    require_casework(request)
+    return _list_page(request, reference_form=ReferenceSearchForm())
+
+
+@require_POST
+@never_cache
+def open_reference(request: AuthenticatedRequest) -> HttpResponse:
+    """The reference box. POST, like the number search: whatever is typed into it (a personnummer by
+    mistake, say) never lands in a URL, the history or a log. A reference the user may not see is "not
+    found" like any other; a personnummer is refused and not shown back."""
+    require_casework(request)
+    reference_form = ReferenceSearchForm(request.POST)
+    if reference_form.is_valid():
+        try:
+            return to_detail(access_case(request.user, reference_form.cleaned_data["referens"]))
+        except Http404:
+            return _list_page(request, reference_form=reference_form, not_found=True)
+    return _list_page(request, reference_form=reference_form)
 
 
 @transaction.atomic

@@ -46,6 +46,16 @@ def test_a_caseworker_opens_a_case_finds_it_and_writes_the_summary(
     page.get_by_role("navigation", name="Huvudmeny").get_by_role("link", name="Ärenden").click()
     expect(page).to_have_url(at_path(CASES))
     expect(page.get_by_text(NAME)).to_have_count(0)
+    # A number typed into the reference box by mistake: refused, not shown back, in no URL.
+    page.get_by_role("textbox", name="Ärendereferens").fill("19811218-9876")
+    page.get_by_role("button", name="Sök ärende", exact=True).click()
+    expect(page.get_by_text("Det ser ut som ett personnummer.")).to_be_visible()
+    expect(page.get_by_role("textbox", name="Ärendereferens")).to_have_value("")
+    # The reference, in lower case, opens the case.
+    page.get_by_role("textbox", name="Ärendereferens").fill(reference.lower())
+    page.get_by_role("button", name="Sök ärende", exact=True).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(f"Ärende {reference}")
+    page.get_by_role("navigation", name="Huvudmeny").get_by_role("link", name="Ärenden").click()
     page.get_by_role("link", name=reference, exact=True).click()
     expect(page.get_by_role("heading", level=1)).to_have_text(f"Ärende {reference}")
 

@@ -53,6 +53,15 @@ def test_a_granskare_searches_the_trail_opens_a_case_history_and_exports_a_csv(
     page.get_by_role("button", name="Sök", exact=True).click()
     expect(page).to_have_url(at_path("/granskning/handelser/"))
     assert page.get_by_label("Ärendereferens").evaluate("field => !field.validity.valid")
+    page.get_by_label("Ärendereferens").fill("")
+    # So does it a number typed as a username; a username with digits in it is sent.
+    page.get_by_label("Användare").fill(NUMBER)
+    page.get_by_role("button", name="Sök", exact=True).click()
+    expect(page).to_have_url(at_path("/granskning/handelser/"))
+    assert page.get_by_label("Användare").evaluate("field => !field.validity.valid")
+    page.get_by_label("Användare").fill("anna.198112")
+    assert page.get_by_label("Användare").evaluate("field => field.validity.valid")
+    page.get_by_label("Användare").fill("")
 
     page.get_by_label("Ärendereferens").fill(DEMO_CASE.lower())
     page.get_by_label("Händelse:", exact=True).select_option("case.read")

@@ -58,6 +58,8 @@ MATRIX: dict[str, tuple[str, str, str]] = {
     "list": ("get", "2 2 4 4 4 2 2 2 2 3", "caseworkers only"),
     "create": ("get", "2 2 4 4 4 2 2 2 2 3", "caseworkers only"),
     "search": ("post", "2 2 4 4 4 2 2 2 2 3", "caseworkers only"),
+    # The reference box: to the case for whoever reaches it, "not found" on the list for the outsider.
+    "open_reference": ("post", "3 3 4 4 4 3 3 2 3 3", "caseworkers only"),
     "emergency_search": ("get", "2 2 F F F 2 2 2 2 3", "caseworkers only"),
     "emergency_request": ("post", "3 3 F F F 3 3 3 3 3", "only after a search: back to the search"),
     "emergency_reviews": ("get", "F F F 2 F F F F F 3", "granskare only"),
@@ -127,7 +129,15 @@ def world(handlaggare_membership: Membership) -> World:
 
 
 def _url(name: str, world: World) -> str:
-    if name in ("list", "create", "search", "emergency_search", "emergency_request", "emergency_reviews"):
+    if name in (
+        "list",
+        "create",
+        "search",
+        "open_reference",
+        "emergency_search",
+        "emergency_request",
+        "emergency_reviews",
+    ):
         return reverse(f"cases:{name}")
     if name == "emergency_review":
         return reverse("cases:emergency_review", args=[world.emergency_id])
@@ -155,7 +165,8 @@ def test_each_persona_gets_the_expected_answer(
     method, codes, about = MATRIX[view]
     expected = CODES[codes.split()[index]]
     client = Client() if persona == "anonymous" else login_client(world.users[persona])
-    response = getattr(client, method)(_url(view, world), POST_DATA.get(view, {}))
+    data = {"referens": world.case.reference} if view == "open_reference" else POST_DATA.get(view, {})
+    response = getattr(client, method)(_url(view, world), data)
     assert response.status_code == expected, (
         f"{persona} on {view} ({about}): {response.status_code}, expected {expected}"
     )

@@ -108,10 +108,53 @@ def test_the_list_needs_as_many_queries_for_thirty_cases_as_for_one(
 # --- Search by reference ----------------------------------------------------------------------------
 
 
+OPEN_REFERENCE = reverse("cases:open_reference")
+
+
 def test_a_reference_search_opens_the_case(case: Case, handlaggare: User, login_client) -> None:
-    response = login_client(handlaggare).get(LIST, {"referens": f" {case.reference.lower()} "})
+    response = login_client(handlaggare).post(OPEN_REFERENCE, {"referens": f" {case.reference.lower()} "})
     assert response.status_code == 302
     assert response["Location"] == reverse("cases:detail", args=[case.reference])
+
+
+def test_the_reference_box_is_a_post_form(handlaggare: User, login_client) -> None:
+    body = login_client(handlaggare).get(LIST).content.decode()
+    forms = re.findall(r'<form method="(\w+)" action="([^"]+)"', body)
+    assert ("post", OPEN_REFERENCE) in forms
+    assert not [action for method, action in forms if method == "get"], (
+        "a GET form puts what is typed in the URL"
+    )
+
+
+def test_a_reference_in_the_query_string_opens_nothing(case: Case, handlaggare: User, login_client) -> None:
+    # The old GET form's address: no longer a way in, so no link or bookmark keeps using it.
+    response = login_client(handlaggare).get(LIST, {"referens": case.reference})
+    assert response.status_code == 200
+    assert "Inget ärende hittades." not in response.content.decode()
+
+
+@pytest.mark.parametrize("number", ["19811218-9876", "198112189876", "811218-9876", " 8112189876 "])
+def test_a_personnummer_in_the_reference_box_is_refused_and_not_shown_back(
+    case: Case, handlaggare: User, login_client, number: str
+) -> None:
+    response = login_client(handlaggare).post(OPEN_REFERENCE, {"referens": number})
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "Det ser ut som ett personnummer. Sök på nummer i rutan för personnummer i stället" in body
+    assert number.strip() not in body
+    assert "9876" not in body
+    assert not AuditEvent.objects.filter(action="case.read").exists()
+
+
+@pytest.mark.parametrize(
+    ("typed", "message"), [("", "Skriv en ärendereferens."), ("VR <7K3F>", "bindestreck")]
+)
+def test_a_reference_that_is_not_one_gets_a_clear_message(
+    handlaggare: User, login_client, typed: str, message: str
+) -> None:
+    response = login_client(handlaggare).post(OPEN_REFERENCE, {"referens": typed})
+    assert response.status_code == 200
+    assert message in response.content.decode()
 
 
 def test_a_reference_of_another_agency_is_not_found_exactly_like_a_missing_one(
@@ -119,8 +162,8 @@ def test_a_reference_of_another_agency_is_not_found_exactly_like_a_missing_one(
 ) -> None:
     elsewhere = open_case(outsider.memberships.get())
     client = login_client(handlaggare)
-    hidden = client.get(LIST, {"referens": elsewhere.reference})
-    missing = client.get(LIST, {"referens": "VR-ZZZZ-Z9"})
+    hidden = client.post(OPEN_REFERENCE, {"referens": elsewhere.reference})
+    missing = client.post(OPEN_REFERENCE, {"referens": "VR-ZZZZ-Z9"})
     assert hidden.status_code == missing.status_code == 200
     hidden_body = _without_csrf(hidden.content.decode()).replace(elsewhere.reference, "REF")
     missing_body = _without_csrf(missing.content.decode()).replace("VR-ZZZZ-Z9", "REF")
