@@ -58,7 +58,7 @@ from cases.models import (
     new_reference,
     period_of,
 )
-from cases.records import Classification, PersonData
+from cases.records import Classification, PersonData, rule_message
 from cases.routers import KEYSTORE
 from cases.statistics import StatisticsValues
 from cases.vault import CaseVault
@@ -122,6 +122,13 @@ def _check_length(text: str, limit: int) -> None:
     """Refuse a text longer than ``limit`` characters (cases/limits.py), whoever calls the action."""
     if len(text) > limit:
         raise CaseActionError(_("Texten får vara högst %(limit)s tecken.") % {"limit": limit})
+
+
+def _check_classification(classification: Classification) -> None:
+    """Refuse a classification that breaks one of the rules (cases/records.py), whoever calls."""
+    broken = classification.broken_rules(today=timezone.localdate())
+    if broken:
+        raise CaseActionError(rule_message(broken[0]))
 
 
 def _seal_person(vault: CaseVault, person: Person, data: PersonData) -> None:
@@ -227,6 +234,7 @@ def do_open_case(
     """Open a case owned by ``membership.agency``. The data key is committed to the key store before
     the case itself (inner transaction), so a case row never exists without its key. ``reference`` is
     for the demo's fixed references only; real cases get a random one."""
+    _check_classification(classification)
     opened_on = opened_on or today()
     case = Case(
         agency=membership.agency,
@@ -302,6 +310,7 @@ def do_update_classification(
     classification: Classification,
     request: HttpRequest | None = None,
 ) -> None:
+    _check_classification(classification)
     vault = CaseVault.for_case(case)
     vault.seal_json(case, "classification", classification.to_json())
     case.save(update_fields=["classification_sealed", "updated_at"])

@@ -9,13 +9,62 @@ import datetime
 from dataclasses import dataclass, field, fields
 from typing import Any
 
-from cases.choices import CaseFlag, IdentityNumberKind, LegalGender, ProtectedIdentity
+from django.utils.translation import gettext_lazy as _
+
+from cases.choices import CaseFlag, IdentityNumberKind, LegalGender, ProtectedIdentity, ViolenceContext
+
+# The most children one case records (the form's limit; the nulägesbild sums them).
+MAX_CHILDREN = 20
+# Flags that follow from the children's details and are never recorded by hand.
+DERIVED_FLAGS: frozenset[str] = frozenset(
+    {CaseFlag.CHILDREN_IN_HOUSEHOLD, CaseFlag.CHILDREN_WITNESSED, CaseFlag.REPORT_OF_CONCERN}
+)
+
+# The rules every classification keeps, whichever way it comes in (the form, the importer, any caller
+# of the actions), by code. The nulägesbild's disclosure control relies on them too: a reader knows
+# that every case has a context and that "witnessed" and "orosanmälan" need children.
+CONTEXT_REQUIRED = "context_required"
+TOO_MANY_CHILDREN = "too_many_children"
+CHILD_DETAILS_WITHOUT_CHILDREN = "child_details_without_children"
+REPORT_DATE_WITHOUT_REPORT = "report_date_without_report"
+REPORT_DATE_IN_FUTURE = "report_date_in_future"
+SUBTYPE_WITHOUT_HONOUR_CONTEXT = "subtype_without_honour_context"
+DERIVED_FLAG_RECORDED = "derived_flag_recorded"
+CLASSIFICATION_RULES = (
+    CONTEXT_REQUIRED,
+    TOO_MANY_CHILDREN,
+    CHILD_DETAILS_WITHOUT_CHILDREN,
+    REPORT_DATE_WITHOUT_REPORT,
+    REPORT_DATE_IN_FUTURE,
+    SUBTYPE_WITHOUT_HONOUR_CONTEXT,
+    DERIVED_FLAG_RECORDED,
+)
+# For the actions, which refuse a classification that breaks a rule (the form says the same per field);
+# interpolated with {"limit": MAX_CHILDREN} when used (rule_message).
+RULE_MESSAGES = {
+    CONTEXT_REQUIRED: _("Välj minst ett sammanhang."),
+    TOO_MANY_CHILDREN: _("Antalet barn kan vara högst %(limit)s."),
+    CHILD_DETAILS_WITHOUT_CHILDREN: _("Ange hur många barn det gäller."),
+    REPORT_DATE_WITHOUT_REPORT: _("Datum för orosanmälan kan bara anges när en orosanmälan är gjord."),
+    REPORT_DATE_IN_FUTURE: _("Datumet kan inte ligga i framtiden."),
+    SUBTYPE_WITHOUT_HONOUR_CONTEXT: _(
+        "Former av hedersrelaterat våld och förtryck kan bara väljas när sammanhanget är "
+        "hedersrelaterat våld och förtryck."
+    ),
+    DERIVED_FLAG_RECORDED: _(
+        "Barn i hushållet, bevittnat våld och orosanmälan anges med uppgifterna om barnen."
+    ),
+}
 
 
 class _Redacted:
     def __repr__(self) -> str:
         names = ", ".join(f.name for f in fields(self))  # type: ignore[arg-type]
         return f"<{type(self).__name__} ({names}) – contents hidden>"
+
+
+def rule_message(rule: str) -> str:
+    return str(RULE_MESSAGES[rule]) % {"limit": MAX_CHILDREN}
 
 
 @dataclass(repr=False)
@@ -90,6 +139,22 @@ class Classification(_Redacted):
             flags=list(data.get("flags", [])),
             children=Children.from_json(data.get("children", {})),
         )
+
+    def broken_rules(self, *, today: datetime.date) -> list[str]:
+        """The codes of CLASSIFICATION_RULES this classification breaks, in that order."""
+        children = self.children
+        broken = {
+            CONTEXT_REQUIRED: not self.contexts,
+            TOO_MANY_CHILDREN: not 0 <= children.count <= MAX_CHILDREN,
+            CHILD_DETAILS_WITHOUT_CHILDREN: children.count == 0
+            and bool(children.age_bands or children.witnessed or children.report_made),
+            REPORT_DATE_WITHOUT_REPORT: children.report_date is not None and not children.report_made,
+            REPORT_DATE_IN_FUTURE: children.report_date is not None and children.report_date > today,
+            SUBTYPE_WITHOUT_HONOUR_CONTEXT: bool(self.honour_subtypes)
+            and ViolenceContext.HONOUR not in self.contexts,
+            DERIVED_FLAG_RECORDED: bool(DERIVED_FLAGS & set(self.flags)),
+        }
+        return [rule for rule in CLASSIFICATION_RULES if broken[rule]]
 
     def effective_flags(self) -> set[str]:
         """Flags as recorded, plus those the children's details imply."""

@@ -62,7 +62,19 @@ from cases.limits import (
     TEXT_MAX_LENGTH,
 )
 from cases.models import Person
-from cases.records import Children, Classification, PersonData
+from cases.records import (
+    CHILD_DETAILS_WITHOUT_CHILDREN,
+    CONTEXT_REQUIRED,
+    DERIVED_FLAG_RECORDED,
+    MAX_CHILDREN,
+    REPORT_DATE_IN_FUTURE,
+    REPORT_DATE_WITHOUT_REPORT,
+    SUBTYPE_WITHOUT_HONOUR_CONTEXT,
+    TOO_MANY_CHILDREN,
+    Children,
+    Classification,
+    PersonData,
+)
 
 # The longest text of each text field of the format: the limits of the forms (cases/limits.py), so an
 # imported case holds nothing its pages, meeting packs and PDFs were not made for.
@@ -77,6 +89,24 @@ TEXT_LIMITS = {
     "override_reason": OVERRIDE_REASON_MAX_LENGTH,
     "notes": NOTES_MAX_LENGTH,
     "responsible_agency": Agency._meta.get_field("code").max_length or 40,
+}
+
+# Where each rule of a classification is reported, and how (empty: the field's reader reports it).
+RULE_PROBLEMS = {
+    CONTEXT_REQUIRED: ("contexts", "needs at least one context: every case has one."),
+    TOO_MANY_CHILDREN: ("children.count", ""),
+    CHILD_DETAILS_WITHOUT_CHILDREN: (
+        "children.count",
+        "must be at least 1 when age_bands, witnessed or report_made say there are children.",
+    ),
+    REPORT_DATE_WITHOUT_REPORT: ("children.report_date", "is allowed only when report_made is true."),
+    REPORT_DATE_IN_FUTURE: ("children.report_date", ""),
+    SUBTYPE_WITHOUT_HONOUR_CONTEXT: ("honour_subtypes", "need the context hrv in contexts."),
+    DERIVED_FLAG_RECORDED: (
+        "flags",
+        "must not list barn_i_hushallet, barn_bevittnat or orosanmalan: they follow from children "
+        "(count, witnessed, report_made).",
+    ),
 }
 
 # --- Validation -------------------------------------------------------------------------------------
@@ -269,8 +299,10 @@ class _Checker:
         if opened_on and closed_on and closed_on < opened_on:
             self.problem(_join(path, "closed_on"), "is before opened_on.")
         person = self.person(obj.get("person"), _join(path, "person"))
-        classification = Classification()
-        if obj.get("classification") is not None:
+        classification = Classification(contexts=[ViolenceContext.PARTNER])  # stands in after a problem
+        if obj.get("classification") is None:
+            self.problem(_join(path, "classification"), "is required: every case has at least one context.")
+        else:
             classification = self.classification(obj["classification"], _join(path, "classification"))
         row = CaseRow(
             opened_on=opened_on or self.today,
@@ -358,10 +390,14 @@ class _Checker:
             relations=self.codes(obj, "relations", path, PerpetratorRelation),
             flags=self.codes(obj, "flags", path, CaseFlag),
         )
-        if result.honour_subtypes and ViolenceContext.HONOUR not in result.contexts:
-            self.problem(_join(path, "honour_subtypes"), "need the context hrv in contexts.")
         if obj.get("children") is not None:
             result.children = self.children(obj["children"], _join(path, "children"))
+        # The rules of the case form, exactly (cases/records.py): a file may not record what the form
+        # could not. A rule the readers above already reported on is not reported twice.
+        for rule in result.broken_rules(today=self.today):
+            where, message = RULE_PROBLEMS[rule]
+            if message:
+                self.problem(_join(path, where), message)
         return result
 
     def children(self, value: object, path: str) -> Children:
@@ -369,14 +405,12 @@ class _Checker:
         if obj is None:
             return Children()
         result = Children(
-            count=self.integer(obj, "count", path, minimum=0, maximum=30) or 0,
+            count=self.integer(obj, "count", path, minimum=0, maximum=MAX_CHILDREN) or 0,
             age_bands=self.codes(obj, "age_bands", path, ChildAgeBand),
             witnessed=self.boolean(obj, "witnessed", path),
             report_made=self.boolean(obj, "report_made", path),
             report_date=self.date(obj, "report_date", path, past=True),
         )
-        if result.report_date and not result.report_made:
-            self.problem(_join(path, "report_date"), "is allowed only when report_made is true.")
         return result
 
     def risk_assessment(self, value: object, path: str) -> RiskAssessmentRow | None:

@@ -20,13 +20,9 @@ from coordination.nulagesbild.suppression import (
     BELOW,
     FRAME_TOTAL,
     POPULATION,
-    PRIMARY,
     ROW_TOTAL,
-    SECONDARY,
     SHOWN,
-    SMALL_GROUP,
     TABLE_CELL,
-    WHOLE_GROUP,
     Cell,
     Equation,
     Inequality,
@@ -55,7 +51,9 @@ from coordination.nulagesbild.tables import (
     population_id,
 )
 
-FORMAT = "skyddsnat-nulagesbild/1"
+# Version 2 publishes no reason per cell and no count per reason (version 1 did, and with the hash of
+# the content a reader could recover each hidden cell's reason).
+FORMAT = "skyddsnat-nulagesbild/2"
 TITLE = "Nulägesbild: våld i nära relation och hedersrelaterat våld och förtryck"
 AREA = "Kommunen, samtliga myndigheter i Skyddsnät"
 HIDDEN_SYMBOL = "×"
@@ -312,11 +310,6 @@ def build_content(counts: dict[str, int], period: Period, *, secondary: bool = T
             f"{len(outcome.unprotected)} suppressed cells could not be protected; nothing is published."
         )
     cells = outcome.cells
-    suppressed = [
-        {"cell": cell.id, "reason": cell.reason}
-        for cell in sorted(cells.values(), key=lambda cell: cell.id)
-        if cell.is_suppressed
-    ]
     return {
         "format": FORMAT,
         "title": TITLE,
@@ -332,17 +325,25 @@ def build_content(counts: dict[str, int], period: Period, *, secondary: bool = T
             "secondary_suppression": secondary,
             "rules": method_rules(secondary),
             "symbols": SYMBOLS,
+            # How many cells are shown and how many not, and nothing about why: a count per reason
+            # tells a reader which kind of "×" a cell is, and so narrows it (issue 14).
             "cells": {
                 "total": len(cells),
                 "shown": sum(1 for cell in cells.values() if cell.status == SHOWN),
-                "primary": outcome.count(PRIMARY),
-                "small_group": outcome.count(SMALL_GROUP),
-                "whole_group": outcome.count(WHOLE_GROUP),
-                "secondary": outcome.count(SECONDARY),
+                "suppressed": sum(1 for cell in cells.values() if cell.is_suppressed),
             },
-            "suppressed": suppressed,
         },
     }
+
+
+def suppression_summary(cells: dict[str, int]) -> str:
+    """The one line every output prints about suppression. A release of format 1 still holds counts per
+    reason; only their total is shown."""
+    hidden = cells["total"] - cells["shown"]
+    return (
+        f"Av {cells['total']} celler visas {cells['shown']}; {hidden} visas inte "
+        "(små antal och celler som skyddar dem)."
+    )
 
 
 def canonical_json(content: dict[str, Any]) -> str:

@@ -70,3 +70,8 @@ class Period:
         """A period that has not begun has nothing to report, and a release of zeros would mislead."""
         if self.starts_on > today:
             raise PeriodError(f"The period {self.slug} has not started yet.")
+
+    def has_ended(self, today: datetime.date) -> bool:
+        """Only a period that is over can be released: before that its figures still change with every
+        case recorded, and two releases of one period differ by exactly those cases."""
+        return self.ends_before <= today

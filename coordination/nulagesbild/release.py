@@ -20,6 +20,7 @@ from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from access.audit import record_event
 from access.models import Membership, Role, User
@@ -44,6 +45,10 @@ CONTENT_TYPES = {
     "csv": "text/csv; charset=utf-8",
 }
 OBJECT_TYPE = "nulagesbild"
+PERIOD_NOT_ENDED = gettext_lazy(
+    "Perioden är inte slut än. Ett utkast för en pågående period kan granskas, men nulägesbilden kan "
+    "publiceras först när perioden är slut."
+)
 
 
 @dataclass(frozen=True)
@@ -76,6 +81,11 @@ def generate(
     period.check_started(day)
     canonical = canonical_json(build_content(count_period(period, day), period, secondary=secondary))
     return canonical, content_hash(canonical)
+
+
+def is_releasable(period: Period) -> bool:
+    """Whether a draft of ``period`` may be released today (only once the period is over)."""
+    return period.has_ended(_today())
 
 
 def _cell_counts(canonical: str) -> dict[str, int]:
@@ -151,6 +161,8 @@ def do_release_draft(
         raise CaseActionError(
             _("Utkastet är inte det som granskades. Granska det igen innan det publiceras.")
         )
+    if not is_releasable(draft.period):
+        raise CaseActionError(str(PERIOD_NOT_ENDED))
     release = NulagesbildRelease(
         year=draft.year,
         half=draft.half,

@@ -10,7 +10,7 @@ import csv
 import io
 from typing import Any
 
-from coordination.nulagesbild.content import canonical_json, content_hash
+from coordination.nulagesbild.content import canonical_json, content_hash, suppression_summary
 from coordination.nulagesbild.render_html import SERIES_LABELS
 
 HEADER = (
@@ -71,6 +71,7 @@ def render_csv(content: dict[str, Any]) -> bytes:
         *(("fotnot", note) for note in content["footnotes"]),
         *(("metod", rule) for rule in content["method"]["rules"]),
         *(("symbol", f"{symbol}: {meaning}") for symbol, meaning in content["method"]["symbols"].items()),
+        ("metod", suppression_summary(content["method"]["cells"])),
         ("kontrollsumma", content_hash(canonical_json(content))),
     ]
     for kind, text in notes:

@@ -18,7 +18,7 @@ from typing import Any
 from django.conf import settings
 from django.utils.html import escape
 
-from coordination.nulagesbild.content import canonical_json, content_hash
+from coordination.nulagesbild.content import canonical_json, content_hash, suppression_summary
 
 GENDER_SERIES = ("kvinnor", "man", "ovriga")
 SERIES_LABELS = {"kvinnor": "Kvinnor", "man": "Män", "ovriga": "Övriga/uppgift saknas", "totalt": "Totalt"}
@@ -158,11 +158,7 @@ def render_notes(content: dict[str, Any]) -> str:
         f"<dt>{escape(symbol)}</dt><dd>{escape(meaning)}</dd>"
         for symbol, meaning in method["symbols"].items()
     )
-    summary = (
-        f"Av {cells['total']} celler visas {cells['shown']}. Undertryckta: {cells['primary']} små antal, "
-        f"{cells['small_group']} i fördelningar av små grupper, {cells['whole_group']} där hela gruppen "
-        f"hamnar i samma kategori och {cells['secondary']} för att skydda andra celler (sekundärt)."
-    )
+    summary = suppression_summary(cells)
     digest = content_hash(canonical_json(content))
     return (
         '<section class="nb-notes" aria-labelledby="nb-om">'

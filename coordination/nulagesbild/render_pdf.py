@@ -35,7 +35,7 @@ from reportlab.platypus import (
 )
 
 from access.pdf_pages import page_counting_canvas
-from coordination.nulagesbild.content import canonical_json, content_hash
+from coordination.nulagesbild.content import canonical_json, content_hash, suppression_summary
 from coordination.nulagesbild.render_html import SERIES_LABELS, cell_text, document_title
 from coordination.pdf_fonts import BOLD, REGULAR, register_fonts
 
@@ -232,14 +232,7 @@ def render_pdf(content: dict[str, Any]) -> bytes:
         story.append(_paragraph(f"• {rule}", styles["text"]))
     for symbol, meaning in method["symbols"].items():
         story.append(_paragraph(f"{symbol} – {meaning}", styles["text"]))
-    story.append(
-        _paragraph(
-            f"Av {cells['total']} celler visas {cells['shown']}. Undertryckta: {cells['primary']} små antal, "
-            f"{cells['small_group']} i fördelningar av små grupper, {cells['whole_group']} där hela gruppen "
-            f"hamnar i samma kategori och {cells['secondary']} för att skydda andra celler (sekundärt).",
-            styles["text"],
-        )
-    )
+    story.append(_paragraph(suppression_summary(cells), styles["text"]))
     digest = content_hash(canonical_json(content))
     story.append(_paragraph(f"Kontrollsumma för innehållet (SHA-256): {digest}", styles["muted"]))
     buffer = io.BytesIO()

@@ -25,11 +25,13 @@ from coordination.nulagesbild.forms import PeriodForm
 from coordination.nulagesbild.models import NulagesbildDraft, NulagesbildRelease
 from coordination.nulagesbild.release import (
     FORMATS,
+    PERIOD_NOT_ENDED,
     chef_membership,
     do_discard_draft,
     do_download_release,
     do_generate_draft,
     do_release_draft,
+    is_releasable,
 )
 from coordination.nulagesbild.render_html import render_fragment
 from coordination.pdf_fonts import PdfFontMissingError
@@ -86,7 +88,12 @@ def nulagesbild_draft(request: AuthenticatedRequest, draft_id: uuid.UUID) -> Htt
     return render(
         request,
         "coordination/nulagesbild/draft.html",
-        {"draft": draft, "fragment": _fragment(draft)},
+        {
+            "draft": draft,
+            "fragment": _fragment(draft),
+            "releasable": is_releasable(draft.period),
+            "period_not_ended": PERIOD_NOT_ENDED,
+        },
     )
 
 

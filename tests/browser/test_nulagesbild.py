@@ -4,6 +4,7 @@ screenshots and the files in test-artifacts/ for a person to look at."""
 
 from __future__ import annotations
 
+import datetime
 import re
 from pathlib import Path
 
@@ -11,11 +12,21 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import Page, expect
 
+from coordination.nulagesbild import release as release_module
 from tests.browser.flows import at_path, log_in
 from tests.browser.problems import BrowserProblems
 from tests.browser.test_pages import settled
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture(autouse=True)
+def the_period_is_over(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Release day is after this year's end (only a period that is over can be released); a test of
+    the refusal sets the day back itself."""
+    year = timezone.localdate().year
+    monkeypatch.setattr(release_module, "_today", lambda: datetime.date(year + 1, 1, 2))
+
 
 RELEASE_PATH = re.compile(r"^https?://[^/]+/nulagesbild/[0-9a-f-]{36}/$")
 DRAFT_PATH = re.compile(r"^https?://[^/]+/nulagesbild/utkast/[0-9a-f-]{36}/$")

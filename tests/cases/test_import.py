@@ -320,7 +320,15 @@ class TestValidation:
 
     def test_the_listing_stops_at_fifty(self, tmp_path: Path, handlaggare: User) -> None:
         data = example()
-        data["cases"] = [{"opened_on": "2024-01-01", "status": "oppet", "person": {}} for _ in range(60)]
+        data["cases"] = [
+            {
+                "opened_on": "2024-01-01",
+                "status": "oppet",
+                "person": {},
+                "classification": {"contexts": ["hrv"]},
+            }
+            for _ in range(60)
+        ]
         message = refused(write(tmp_path, data))
         assert "60 problem(s) in 60 record(s)" in message
         assert message.count("is required.") == 50

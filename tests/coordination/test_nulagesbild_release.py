@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import json
 
@@ -12,6 +13,7 @@ from django.utils import timezone
 from access.audit import AuditWriteError
 from access.models import AuditEvent, Membership, User
 from cases.actions import CaseActionError
+from coordination.nulagesbild import release as release_module
 from coordination.nulagesbild.content import UnprotectedReleaseError, content_hash
 from coordination.nulagesbild.models import NulagesbildDraft, NulagesbildRelease, ReleaseImmutableError
 from coordination.nulagesbild.periods import Period
@@ -26,6 +28,14 @@ from coordination.nulagesbild.release import (
 from tests.coordination.nulagesbild_data import random_records, store_records
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def the_period_is_over(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Release day is after this year's end (only a period that is over can be released); a test of
+    the refusal sets the day back itself."""
+    year = timezone.localdate().year
+    monkeypatch.setattr(release_module, "_today", lambda: datetime.date(year + 1, 1, 2))
 
 
 @pytest.fixture
@@ -73,10 +83,7 @@ def test_a_generated_draft_holds_the_content_and_its_hash_and_is_audited(
         "sha256",
         "cells_total",
         "cells_shown",
-        "cells_primary",
-        "cells_small_group",
-        "cells_whole_group",
-        "cells_secondary",
+        "cells_suppressed",
     }
 
 
@@ -207,8 +214,26 @@ def test_discarding_a_draft_removes_it_and_is_audited(
 
 def test_a_period_that_has_not_begun_cannot_be_generated(chef: User, membership: Membership) -> None:
     with pytest.raises(CaseActionError):
-        do_generate_draft(Period(timezone.localdate().year + 1), acting_user=chef, membership=membership)
+        # Release day is already in the next year (the_period_is_over): two years on has not begun.
+        do_generate_draft(Period(timezone.localdate().year + 2), acting_user=chef, membership=membership)
     assert not NulagesbildDraft.objects.exists()
+
+
+@pytest.mark.parametrize("half", [None, 1, 2])
+def test_a_period_that_is_not_over_is_never_released(
+    statistics: None, chef: User, membership: Membership, monkeypatch: pytest.MonkeyPatch, half: int | None
+) -> None:
+    period = Period(timezone.localdate().year, half)
+    last_day = period.ends_before - datetime.timedelta(days=1)
+    monkeypatch.setattr(release_module, "_today", lambda: last_day)
+    draft = do_generate_draft(period, acting_user=chef, membership=membership)
+    with pytest.raises(CaseActionError, match="Perioden är inte slut än"):
+        do_release_draft(draft.pk, reviewed_sha256=draft.sha256, acting_user=chef, membership=membership)
+    assert not NulagesbildRelease.objects.exists()
+    assert not AuditEvent.objects.filter(action="nulagesbild.release").exists()
+    monkeypatch.setattr(release_module, "_today", lambda: period.ends_before)
+    do_release_draft(draft.pk, reviewed_sha256=draft.sha256, acting_user=chef, membership=membership)
+    assert NulagesbildRelease.objects.count() == 1
 
 
 def test_a_period_disclosure_control_cannot_protect_gives_no_draft_and_no_audit_entry(

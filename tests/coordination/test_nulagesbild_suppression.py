@@ -14,9 +14,11 @@ from coordination.nulagesbild.content import (
     canonical_json,
 )
 from coordination.nulagesbild.periods import Period
+from coordination.nulagesbild.release import render
 from coordination.nulagesbild.suppression import BELOW, HIDDEN, SHOWN, protect
 from coordination.nulagesbild.tables import FRAME_TABLES, GENDERS, NEW, ONGOING, OVERVIEW, TOTAL, cell_id
 from tests.coordination.nulagesbild_data import random_records, reference_counts
+from tests.pdf_reading import text as pdf_text
 
 PERIOD = Period(2026)
 COLUMNS = [column for column, _gender, _label in GENDERS]
@@ -68,7 +70,7 @@ def test_large_counts_are_all_shown_and_nothing_is_suppressed() -> None:
         "upper": None,
         "percent": 100,
     }
-    assert content["method"]["cells"]["secondary"] == 0
+    assert content["method"]["cells"]["suppressed"] == 0
 
 
 def test_a_count_of_one_to_four_is_shown_as_below_five_and_gets_a_partner_in_its_row() -> None:
@@ -169,22 +171,44 @@ def test_the_content_is_the_same_for_the_same_counts() -> None:
     assert canonical_json(build_content(counts, PERIOD)) == canonical_json(build_content(counts, PERIOD))
 
 
-def test_the_method_records_thresholds_and_how_many_cells_were_suppressed_and_why() -> None:
+def test_the_method_records_thresholds_and_how_many_cells_were_suppressed_but_not_why() -> None:
     content = build_content(reference_counts(random_records(11), PERIOD), PERIOD)
     method = content["method"]
     assert method["threshold"] == 5 and method["special_threshold"] == 10
     assert method["percent_min_denominator"] == 20 and method["secondary_suppression"] is True
     cells = method["cells"]
-    suppressed = cells["primary"] + cells["small_group"] + cells["whole_group"] + cells["secondary"]
-    assert cells["shown"] + suppressed == cells["total"] == len(published(content)) - 0
-    assert len(method["suppressed"]) == suppressed
-    assert {entry["reason"] for entry in method["suppressed"]} <= {
-        "primär",
-        "liten grupp",
-        "hel grupp",
-        "sekundär",
+    suppressed = sum(1 for cell in published(content).values() if cell["status"] != "visas")
+    assert suppressed > 0
+    assert cells == {
+        "total": len(published(content)),
+        "shown": cells["total"] - suppressed,
+        "suppressed": suppressed,
     }
     json.dumps(content)  # plain JSON throughout
+
+
+def test_nothing_published_tells_why_a_cell_is_hidden() -> None:
+    """Neither a reason per cell nor a count per reason: with the content's hash, either let a reader
+    recover which "×" is which, and a secondary "×" (0 or at least 5) narrows differently from the
+    breakdown of a small group."""
+    content = build_content(reference_counts(random_records(11), PERIOD), PERIOD)
+    text = canonical_json(content)
+    assert '"reason"' not in text
+    for reason in (
+        "primär",
+        "hel grupp",
+        "sekundär",
+        '"small_group"',
+        '"whole_group"',
+        '"secondary"',
+        '"primary"',
+    ):
+        assert reason not in text, reason
+    for fmt in ("html", "csv", "pdf"):
+        output = render(text, fmt)
+        rendered = output.decode("utf-8", "replace") if fmt != "pdf" else pdf_text(output)
+        for word in ("sekundär", "hel grupp", "små grupper", "primär"):
+            assert word not in rendered, (fmt, word)
 
 
 def test_every_suppressed_cell_is_certified_and_switching_secondary_off_leaves_some_unprotected() -> None:

@@ -3,6 +3,7 @@ of a case ever shows up in a page or a file."""
 
 from __future__ import annotations
 
+import datetime
 import re
 import uuid
 from pathlib import Path
@@ -15,6 +16,7 @@ from django.utils import timezone
 from access.models import AuditEvent, Membership, Role, User
 from cases.models import Case
 from cases.records import Children, Classification
+from coordination.nulagesbild import release as release_module
 from coordination.nulagesbild.models import NulagesbildDraft, NulagesbildRelease
 from tests import pdf_reading
 from tests.cases.marker_data import MARKER as FREE_TEXT_MARKER
@@ -22,6 +24,15 @@ from tests.cases.marker_data import create_marked_cases
 from tests.factories import MembershipFactory, UserFactory, open_case
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def the_period_is_over(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Release day is after this year's end (only a period that is over can be released); a test of
+    the refusal sets the day back itself."""
+    year = timezone.localdate().year
+    monkeypatch.setattr(release_module, "_today", lambda: datetime.date(year + 1, 1, 2))
+
 
 INDEX = reverse("coordination:nulagesbild")
 GENERATE = reverse("coordination:nulagesbild_generate")
@@ -152,8 +163,6 @@ def test_an_invalid_period_gets_a_swedish_error_and_the_choice_is_kept(chef: Use
 
 
 def test_a_period_that_has_not_begun_is_refused_in_the_form(chef: User, login_client, monkeypatch) -> None:
-    import datetime
-
     from coordination.nulagesbild import forms
 
     year = this_year()
@@ -237,7 +246,7 @@ def open_marked_cases(membership: Membership) -> list[Case]:
                     forms=["fysiskt", "psykiskt"],
                     relations=["partner"],
                     flags=["hbtqi"] if index % 3 == 0 else [],
-                    children=Children(count=index % 3, report_made=index % 2 == 0),
+                    children=Children(count=index % 3, report_made=index % 3 > 0 and index % 2 == 0),
                 ),
             )
         )
@@ -302,3 +311,31 @@ def test_a_missing_pdf_font_is_a_clear_message_and_no_audit_entry(
     response = client.get(url, follow=True)
     assert "ett typsnitt saknas på servern" in response.content.decode()
     assert not AuditEvent.objects.filter(action="nulagesbild.download").exists()
+
+
+def test_a_period_that_is_not_over_can_be_reviewed_but_not_released(
+    chef: User, login_client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Its figures still change with every case recorded, and two releases of one period differ by
+    exactly those cases; the draft page says so and offers no button, and the action refuses."""
+    client = login_client(chef)
+    draft = generate(client)
+    monkeypatch.setattr(release_module, "_today", lambda: datetime.date(int(this_year()), 12, 31))
+    page = client.get(
+        reverse("coordination:nulagesbild_draft", kwargs={"draft_id": draft.pk})
+    ).content.decode()
+    assert "Perioden är inte slut än." in page
+    assert "Publicera nulägesbilden" not in page
+    response = client.post(
+        reverse("coordination:nulagesbild_release", kwargs={"draft_id": draft.pk}), {"sha256": draft.sha256}
+    )
+    assert response.status_code == 302
+    assert not NulagesbildRelease.objects.exists()
+    assert NulagesbildDraft.objects.filter(pk=draft.pk).exists()
+    monkeypatch.setattr(release_module, "_today", lambda: datetime.date(int(this_year()) + 1, 1, 1))
+    assert (
+        "Publicera nulägesbilden"
+        in client.get(
+            reverse("coordination:nulagesbild_draft", kwargs={"draft_id": draft.pk})
+        ).content.decode()
+    )
