@@ -130,7 +130,11 @@ def random_records(seed: int, *, size: int | None = None, year: int = 2026) -> l
         gender = _pick(rng, genders)
         opened = rng.randint((year - 2) * 2, year * 2 + 1)
         closed = None if rng.random() < 0.5 else opened + rng.randint(0, 3)
-        context = _some(rng, contexts, 1.0) or ([ViolenceContext.PARTNER] if rng.random() < 0.8 else [])
+        context = _some(rng, contexts, 1.0)
+        if not context:
+            # Every case has a context (the form's rule, cases/records.py); the draw keeps the datasets.
+            rng.random()
+            context = [ViolenceContext.PARTNER]
         honour = (
             _some(rng, {code: 0.3 for code in HonourSubtype.values}, rarity)
             if ViolenceContext.HONOUR in context
@@ -144,7 +148,8 @@ def random_records(seed: int, *, size: int | None = None, year: int = 2026) -> l
                 CaseFlag.ELDERLY: 0.05,
                 CaseFlag.SHELTERED_HOUSING: 0.05,
                 CaseFlag.CHILDREN_WITNESSED: 0.5 if children else 0.0,
-                CaseFlag.REPORT_OF_CONCERN: 0.4 if children else 0.02,
+                # Only with children: the form records an orosanmälan as a detail of the children.
+                CaseFlag.REPORT_OF_CONCERN: 0.4 if children else 0.0,
             },
             rarity,
         )
