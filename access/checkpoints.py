@@ -32,7 +32,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
-from django.db import transaction
+from django.db import connections, transaction
 from django.db.models import Max
 from django.utils import timezone
 from django.utils.module_loading import import_string
@@ -316,6 +316,21 @@ def _check_against_file(
 # --- Signing and recording ------------------------------------------------------------------------
 
 
+# Names the advisory lock that serialises signing on PostgreSQL (any constant; not the append lock's).
+_SIGNING_LOCK_ID = 0x536B7964_5369676E  # "SkydSign"
+
+
+def _lock_signing() -> None:
+    """Two signers at once must not both chain onto the same previous checkpoint. A row lock (SELECT
+    ... FOR UPDATE) needs the UPDATE privilege, which deploy/postgres/grants.sql rightly withholds from
+    the application on the checkpoint table: an advisory transaction lock needs none. SQLite has one
+    writer at a time anyway."""
+    connection = connections[AuditCheckpoint.objects.db]
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_SIGNING_LOCK_ID])
+
+
 def sign_checkpoint(report: ChainReport) -> AuditCheckpoint | None:
     """A new checkpoint at the head ``report`` verified, if there is an event it does not cover yet."""
     if not report.ok or report.to_event_id is None or report.head_count is None:
@@ -325,8 +340,9 @@ def sign_checkpoint(report: ChainReport) -> AuditCheckpoint | None:
         version = keys.current_audit_signing_version()
     except Exception as error:  # noqa: BLE001 - the provider's own error type; its message says what is missing
         raise ImproperlyConfigured(str(error)) from None
-    with transaction.atomic():
-        previous = AuditCheckpoint.objects.select_for_update().order_by("-id").first()
+    with transaction.atomic(using=AuditCheckpoint.objects.db):
+        _lock_signing()
+        previous = AuditCheckpoint.objects.order_by("-id").first()
         if previous is not None and previous.event_id >= report.to_event_id:
             return None
         created_at = timezone.now()

@@ -434,3 +434,35 @@ def test_export_never_overwrites(tmp_path: Path) -> None:
     assert code == 2
     assert "already exists" in output
     assert path.read_text() == "behåll"
+
+
+# --- Exit statuses ------------------------------------------------------------------------------------
+
+
+def test_a_verification_that_cannot_run_has_its_own_exit_status(monkeypatch: pytest.MonkeyPatch) -> None:
+    """3, not 1: an alert must tell a node that cannot verify (a missing privilege, a database that is
+    down) from a trail that was tampered with."""
+    from django.db import OperationalError
+
+    from access.management.commands import verify_audit as command
+
+    append(2)
+
+    def fails(**kwargs: Any) -> None:
+        raise OperationalError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr(command, "verify_chain", fails)
+    status, message = verify()
+    assert status == command.CRASHED == 3
+    assert "could not run (OperationalError: server closed the connection unexpectedly)" in message
+    assert "This is not a finding about the trail" in message
+    assert "BROKEN" not in message
+
+
+def test_the_statuses_are_distinct_and_named_in_the_help() -> None:
+    from access.management.commands import verify_audit as command
+
+    assert len({command.HOLDS, command.BROKEN, command.MISCONFIGURED, command.CRASHED}) == 4
+    help_text = command.Command.help
+    for status in ("0 the trail holds", "1 the trail is BROKEN", "2 misconfigured", "3 the verification"):
+        assert status in help_text

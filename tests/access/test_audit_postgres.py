@@ -123,3 +123,29 @@ def test_the_application_role_may_append_but_not_change_delete_or_truncate(trail
             cursor.execute("RESET ROLE")
     assert AuditEvent.objects.count() == before + 1
     assert verify_chain().ok
+
+
+def test_verify_audit_signs_as_the_application_role(trail: list[AuditEvent]) -> None:
+    """The hourly run, on a node set up as the README says: verify and sign as skyddsnat_app, with
+    exactly grants.sql's privileges (no UPDATE on the checkpoint table). A row lock needed UPDATE, so
+    the run crashed and no checkpoint was ever signed."""
+    import io
+
+    from django.core.management import call_command
+
+    _apply_grants()
+    with transaction.atomic():
+        record_event("test.after_checkpoint", actor=None)
+    before = AuditCheckpoint.objects.count()
+    out = io.StringIO()
+    with connection.cursor() as cursor:
+        cursor.execute(f"SET ROLE {APP_ROLE}")
+    try:
+        call_command("verify_audit", stdout=out)
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("RESET ROLE")
+    assert "The audit trail holds" in out.getvalue()
+    assert "Signed checkpoint" in out.getvalue()
+    assert AuditCheckpoint.objects.count() == before + 1
+    assert AuditVerification.objects.filter(ok=True).count() == 2

@@ -17,14 +17,35 @@ from access.checkpoints import (
     verify_chain,
 )
 
+# Exit statuses (also in the help text and the README).
+HOLDS, BROKEN, MISCONFIGURED, CRASHED = 0, 1, 2, 3
+
 
 class Command(BaseCommand):
     help = (
         "Verify the audit trail's hash chain and its signed checkpoints. By default it starts from the "
         "newest checkpoint and reads only the events after it; --full reads the whole chain. When the "
-        "chain holds, a new signed checkpoint covers the events just verified. Exits 1 and names the first "
-        "broken event when anything was changed, removed, reordered or rolled back."
+        "chain holds, a new signed checkpoint covers the events just verified. Exit status: 0 the trail "
+        "holds; 1 the trail is BROKEN (the first broken event is named) when anything was changed, removed, "
+        "reordered or rolled back; 2 misconfigured or bad arguments (keys, files); 3 the verification "
+        "could not run (the database refused or failed), which says nothing about the trail."
     )
+
+    def execute(self, *args: Any, **options: Any) -> str | None:
+        # Any failure that is not a finding gets its own status, so an alert can tell a node that cannot
+        # verify (a missing privilege, a database that is down) from a trail that was tampered with.
+        try:
+            return super().execute(*args, **options)
+        except CommandError:
+            raise
+        except Exception as error:  # noqa: BLE001 - reported with its type; --traceback shows the rest
+            if options.get("traceback"):
+                raise
+            raise CommandError(
+                f"The verification could not run ({type(error).__name__}: {error}). This is not a finding "
+                "about the trail: fix the cause and run again (--traceback shows where it failed).",
+                returncode=CRASHED,
+            ) from error
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--full", action="store_true", help="Verify every event from the first one.")
@@ -47,19 +68,19 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         export: Path | None = options["export"]
         if export is not None and export.exists():
-            raise CommandError(f"{export} already exists; choose a new file name.", returncode=2)
+            raise CommandError(f"{export} already exists; choose a new file name.", returncode=MISCONFIGURED)
         against = []
         if options["against"] is not None:
             try:
                 against = read_checkpoint_file(options["against"])
             except CheckpointFileError as error:
-                raise CommandError(str(error), returncode=2) from None
+                raise CommandError(str(error), returncode=MISCONFIGURED) from None
         started_at = timezone.now()
         try:
             report = verify_chain(full=options["full"], against=against)
             checkpoint = None if options["no_checkpoint"] else sign_checkpoint(report)
         except ImproperlyConfigured as error:
-            raise CommandError(str(error), returncode=2) from None
+            raise CommandError(str(error), returncode=MISCONFIGURED) from None
         record_verification(report, started_at, checkpoint)
         start = (
             f"after checkpoint {report.start_checkpoint}"
@@ -72,7 +93,7 @@ class Command(BaseCommand):
                 if report.first_broken_event_id
                 else ""
             )
-            raise CommandError(f"The audit trail is BROKEN: {report.problem}.{where}", returncode=1)
+            raise CommandError(f"The audit trail is BROKEN: {report.problem}.{where}", returncode=BROKEN)
         checked = f"events {report.from_event_id}–{report.to_event_id}" if report.checked else "no new events"
         self.stdout.write(
             f"The audit trail holds: verified {report.checked} event(s) {start} ({checked}) and "
