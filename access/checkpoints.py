@@ -113,6 +113,55 @@ def signed_message(
     return "|".join([*parts, previous_signature]).encode("ascii")
 
 
+VERIFICATION_FORMAT = "skyddsnat-audit-verification/v1"
+
+
+def verification_message(verification: AuditVerification) -> bytes:
+    """Everything a verification record says, as the bytes its signature covers."""
+    parts = [
+        VERIFICATION_FORMAT,
+        verification.started_at.astimezone(datetime.UTC).isoformat(),
+        verification.finished_at.astimezone(datetime.UTC).isoformat(),
+        str(int(verification.full)),
+        str(verification.from_event_id),
+        str(verification.to_event_id),
+        str(verification.checked),
+        str(int(verification.ok)),
+        str(verification.first_broken_event_id),
+        verification.problem,
+        str(verification.checkpoint_id),
+        verification.key_version,
+    ]
+    return "|".join(parts).encode("utf-8")
+
+
+def is_signed(verification: AuditVerification, keys: AuditKeys | None = None) -> bool:
+    """Whether the record was written by verify_audit (signed with a configured key) and not since
+    changed. Only such records are believed: anyone with INSERT can write the others."""
+    if not verification.signature:
+        return False
+    try:
+        keys = keys or audit_keys()
+        public = Ed25519PublicKey.from_public_bytes(
+            bytes.fromhex(public_key_hex(keys, verification.key_version))
+        )
+        public.verify(bytes.fromhex(verification.signature), verification_message(verification))
+    except Exception:  # noqa: BLE001 - any failure (unknown key, bad hex, wrong signature) means "not signed"
+        return False
+    return True
+
+
+def signed_verifications(limit: int = 50) -> Iterator[AuditVerification]:
+    """The newest verification records that are validly signed, newest first (of the last ``limit``)."""
+    try:
+        keys = audit_keys()
+    except Exception:  # noqa: BLE001 - no key provider configured: nothing can be believed
+        return
+    for verification in AuditVerification.objects.order_by("-id")[:limit]:
+        if is_signed(verification, keys):
+            yield verification
+
+
 def public_key_hex(keys: AuditKeys, version: str) -> str:
     private = Ed25519PrivateKey.from_private_bytes(keys.audit_signing_key(version))
     return private.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw).hex()
@@ -199,13 +248,17 @@ def verify_chain(*, full: bool = False, against: Iterable[SignedHead] = ()) -> C
     start = None if full or not checkpoints else checkpoints[-1]
     after, running, count = 0, GENESIS_HASH, 0
     if start is not None:
-        at_start = AuditEvent.objects.filter(id=start.event_id).values_list("entry_hash", flat=True).first()
-        if at_start is None:
+        columns = ("previous_hash", "entry_hash", *HASHED_FIELDS)
+        row = AuditEvent.objects.filter(id=start.event_id).values_list(*columns).first()
+        if row is None:
             return report.broken(
                 f"event {start.event_id}, signed by checkpoint {start.pk}, is missing: events were removed",
                 start.event_id,
             )
-        if at_start != start.entry_hash:
+        values = dict(zip(HASHED_FIELDS, row[2:], strict=True))
+        # Recomputed from its content, not taken from its stored hash: an edit that keeps the hash
+        # column as it was is found too.
+        if row[1] != start.entry_hash or chain_hash(values, row[0]) != start.entry_hash:
             return report.broken(
                 f"event {start.event_id} does not have the hash checkpoint {start.pk} signed: it was changed",
                 start.event_id,
@@ -278,7 +331,9 @@ def _check_log_entries(pending: list[tuple[int, Any]], report: ChainReport) -> b
 
 
 def _check_against_last_run(report: ChainReport, head_id: int) -> None:
-    last = AuditVerification.objects.filter(ok=True).order_by("-id").first()
+    # Only a signed record: one INSERT of a made-up "verified up to event 10^9" would otherwise report
+    # every later run BROKEN for good.
+    last = next((run for run in signed_verifications() if run.ok), None)
     if last is not None and last.to_event_id is not None and last.to_event_id > head_id:
         report.broken(
             f"the trail ended at event {last.to_event_id} when it was last verified and now ends at event "
@@ -365,8 +420,11 @@ def sign_checkpoint(report: ChainReport) -> AuditCheckpoint | None:
 def record_verification(
     report: ChainReport, started_at: datetime.datetime, checkpoint: AuditCheckpoint | None
 ) -> AuditVerification:
-    return AuditVerification.objects.create(
+    """The run's record, signed with the current audit signing key (unsigned if no key is configured:
+    then it is shown but never believed)."""
+    verification = AuditVerification(
         started_at=started_at,
+        # Whole microseconds survive every database, so the signed text is the stored one.
         finished_at=timezone.now(),
         full=report.full,
         from_event_id=report.from_event_id,
@@ -377,6 +435,16 @@ def record_verification(
         problem=report.problem[:500],
         checkpoint=checkpoint,
     )
+    keys = audit_keys()
+    try:
+        verification.key_version = keys.current_audit_signing_version()
+        private = Ed25519PrivateKey.from_private_bytes(keys.audit_signing_key(verification.key_version))
+    except Exception:  # noqa: BLE001 - the provider's own error type; the record stays unsigned
+        verification.key_version = ""
+    else:
+        verification.signature = private.sign(verification_message(verification)).hex()
+    verification.save(force_insert=True)
+    return verification
 
 
 # --- The exported file ----------------------------------------------------------------------------
@@ -466,8 +534,9 @@ def chain_status() -> ChainStatus:
     last_checkpoint = AuditCheckpoint.objects.order_by("-id").first()
     since = AuditEvent.objects.filter(id__gt=last_checkpoint.event_id if last_checkpoint else 0)
     return ChainStatus(
-        last_verification=AuditVerification.objects.order_by("-id").first(),
-        last_good_verification=AuditVerification.objects.filter(ok=True).order_by("-id").first(),
+        # Only records verify_audit signed: anyone with INSERT could write a reassuring one.
+        last_verification=next(signed_verifications(), None),
+        last_good_verification=next((run for run in signed_verifications() if run.ok), None),
         last_checkpoint=last_checkpoint,
         checkpoint_count=AuditCheckpoint.objects.count(),
         events_since_checkpoint=since.count(),

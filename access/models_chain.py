@@ -53,6 +53,10 @@ class AuditVerification(models.Model):
     checkpoint = models.ForeignKey(
         AuditCheckpoint, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+    # Signed like a checkpoint (access/checkpoints.py, verification_message): a row anyone with INSERT
+    # wrote is not believed. Empty on rows written before signing (never believed either).
+    key_version = models.CharField(max_length=20, blank=True, default="")
+    signature = models.CharField(max_length=128, blank=True, default="")
 
     class Meta:
         verbose_name = _("verifiering")

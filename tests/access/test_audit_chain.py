@@ -466,3 +466,58 @@ def test_the_statuses_are_distinct_and_named_in_the_help() -> None:
     help_text = command.Command.help
     for status in ("0 the trail holds", "1 the trail is BROKEN", "2 misconfigured", "3 the verification"):
         assert status in help_text
+
+
+# --- The checkpointed event and the verification records ---------------------------------------------
+
+
+def test_editing_the_checkpointed_event_itself_is_found_by_the_default_mode() -> None:
+    """The default (hourly) run starts at the newest checkpoint: it recomputes that event's hash from
+    its content instead of trusting the stored one. Before, an edit that left the hash column alone
+    passed."""
+    events = append(4)
+    assert verify()[0] == 0
+    checkpoint = AuditCheckpoint.objects.get()
+    assert checkpoint.event_id == events[-1].pk
+    append(1)
+    with tampering():
+        AuditEvent.objects.filter(pk=events[-1].pk).update(object_reference="VR-ANNAN-99")
+    code, output = verify()
+    assert code == 1
+    assert f"event {events[-1].pk} does not have the hash checkpoint {checkpoint.pk} signed" in output
+
+
+def test_a_forged_verification_record_is_not_believed() -> None:
+    """One INSERT (all the application's role may do to the table) must neither make every later run
+    BROKEN for good nor show the granskare a reassuring run that never happened."""
+    from access.checkpoints import chain_status
+
+    events = append(3)
+    assert verify("--no-checkpoint")[0] == 0
+    real = AuditVerification.objects.get()
+    AuditVerification.objects.create(
+        started_at=real.started_at,
+        finished_at=real.finished_at,
+        ok=True,
+        to_event_id=events[-1].pk + 1_000_000,
+        checked=1_000_000,
+        signature=real.signature,
+        key_version=real.key_version,
+    )
+    code, output = verify("--no-checkpoint")
+    assert code == 0, output
+    status = chain_status()
+    assert status.last_good_verification is not None
+    assert status.last_good_verification.to_event_id == events[-1].pk
+
+
+def test_verification_records_are_signed_and_a_changed_one_is_not() -> None:
+    from access.checkpoints import is_signed
+
+    append(2)
+    verify()
+    record = AuditVerification.objects.get()
+    assert record.signature and record.key_version
+    assert is_signed(record)
+    record.checked += 1
+    assert not is_signed(record)
