@@ -14,6 +14,7 @@ Which models are tracked, and which of their fields are masked, is declared in s
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import json
 from typing import Any
@@ -55,15 +56,37 @@ class AuditlogMiddleware(_AuditlogMiddleware):  # type: ignore[misc]  # auditlog
         return None
 
 
-def changes_digest(entry: LogEntry) -> str:
-    """SHA-256 of what a LogEntry recorded, as the chained event names it."""
-    content = {
-        "content_type": entry.content_type_id,
-        "object_pk": str(entry.object_pk),
-        "action": entry.action,
-        "changes": entry.changes,
-        "actor": entry.actor_id,
-    }
+# The digest formats of a LogEntry. 1 covered five columns (content type, object, action, changes,
+# actor): an edit to the timestamp, the repr, the client address, changes_text, cid or additional_data
+# went unseen. 2 covers every stored column. Events name the format they used ("digest"; none: 1), so
+# entries chained before keep verifying.
+DIGEST_FORMAT = 2
+
+
+def _stored(value: object) -> object:
+    if isinstance(value, datetime.datetime):
+        return value.astimezone(datetime.UTC).isoformat()
+    return value
+
+
+def changes_digest(entry: LogEntry, digest_format: int = DIGEST_FORMAT) -> str:
+    """SHA-256 of what a LogEntry recorded, as the chained event names it (in ``digest_format``)."""
+    content: dict[str, object]
+    if digest_format == 1:
+        content = {
+            "content_type": entry.content_type_id,
+            "object_pk": str(entry.object_pk),
+            "action": entry.action,
+            "changes": entry.changes,
+            "actor": entry.actor_id,
+        }
+    else:
+        content = {
+            field.attname: _stored(field.value_from_object(entry))
+            for field in LogEntry._meta.concrete_fields
+        }
+        content["object_pk"] = str(entry.object_pk)
+        content["format"] = digest_format
     encoded = json.dumps(content, sort_keys=True, separators=(",", ":"), default=str).encode("utf-8")
     return hashlib.sha256(encoded).hexdigest()
 
@@ -87,6 +110,7 @@ def chain_log_entry(sender: type[Any], log_entry: LogEntry | None = None, **kwar
                 "object_pk": str(log_entry.object_pk),
                 "fields": sorted(changes),
                 "sha256": changes_digest(log_entry),
+                "digest": DIGEST_FORMAT,
             },
         )
 

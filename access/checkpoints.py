@@ -316,12 +316,15 @@ def verify_chain(*, full: bool = False, against: Iterable[SignedHead] = ()) -> C
 def _check_log_entries(pending: list[tuple[int, Any]], report: ChainReport) -> bool:
     """Each django-auditlog entry still holds what its chained event's digest says (and empties
     ``pending``). False, with the report marked broken, at the first that does not."""
-    wanted = {int(details["log_entry"]): (event_id, details.get("sha256")) for event_id, details in pending}
+    wanted = {
+        int(details["log_entry"]): (event_id, details.get("sha256"), int(details.get("digest", 1)))
+        for event_id, details in pending
+    }
     pending.clear()
     found = {entry.pk: entry for entry in LogEntry.objects.filter(pk__in=wanted)}
-    for entry_id, (event_id, digest) in sorted(wanted.items(), key=lambda item: item[1][0]):
+    for entry_id, (event_id, digest, digest_format) in sorted(wanted.items(), key=lambda item: item[1][0]):
         entry = found.get(entry_id)
-        if entry is None or changes_digest(entry) != digest:
+        if entry is None or changes_digest(entry, digest_format) != digest:
             what = "is missing" if entry is None else "was changed"
             report.broken(
                 f"the model change log entry {entry_id} recorded by event {event_id} {what}", event_id

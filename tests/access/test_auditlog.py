@@ -3,7 +3,9 @@ a person's data, with the client address taken the trusted way, and each entry t
 
 from __future__ import annotations
 
+import datetime
 import io
+from typing import Any
 
 import pytest
 from auditlog.models import LogEntry
@@ -216,3 +218,71 @@ def test_an_edited_or_removed_log_entry_is_found_by_verify_audit(handlaggare_mem
         LogEntry.objects.filter(pk=update.pk).delete()
     with pytest.raises(CommandError, match=f"log entry {update.pk} recorded by event {event.pk} is missing"):
         call_command("verify_audit", "--full", stdout=io.StringIO())
+
+
+def _changed(field: Any, value: Any, someone: int) -> Any:
+    """Another value for one column of a LogEntry, of the column's own type."""
+    if field.attname == "timestamp":
+        return value - datetime.timedelta(hours=1)
+    if field.attname == "actor_id":
+        return someone if value != someone else None
+    if field.attname == "action":
+        return (value + 1) % 3
+    if field.attname in ("object_id", "remote_port"):
+        return (value or 0) + 1
+    if field.attname == "remote_addr":
+        return "192.0.2.99"
+    if field.attname in ("changes", "serialized_data", "additional_data"):
+        return {"inserted": ["x", "y"]}
+    return f"{value or ''}-ändrad"
+
+
+CHANGEABLE_COLUMNS = [
+    field.attname
+    for field in LogEntry._meta.concrete_fields
+    if field.attname not in ("id", "content_type_id")  # an id: edited, the entry is another one
+]
+
+
+@pytest.mark.parametrize("column", CHANGEABLE_COLUMNS)
+def test_an_edit_to_any_column_of_a_log_entry_is_found(
+    column: str, handlaggare_membership: Membership
+) -> None:
+    """Every stored column is in the digest (format 2); format 1 covered five of them, and an edit to
+    the timestamp, the repr, the client address, changes_text, cid or additional_data went unseen."""
+    from tests.access.test_audit_chain import tampering
+
+    case = open_case(handlaggare_membership)
+    do_change_status(
+        case,
+        acting_user=handlaggare_membership.user,
+        membership=handlaggare_membership,
+        new_status="avslutat",
+    )
+    call_command("verify_audit", "--full", stdout=io.StringIO())
+    entry = log_entries_for(case)[-1]
+    event = chained(entry)
+    assert event.details["digest"] == 2
+    field = LogEntry._meta.get_field(column.removesuffix("_id") if column == "actor_id" else column)
+    new_value = _changed(field, field.value_from_object(entry), handlaggare_membership.user.pk)
+    assert new_value != field.value_from_object(entry)
+    with tampering():
+        LogEntry.objects.filter(pk=entry.pk).update(**{column: new_value})
+    with pytest.raises(CommandError) as raised:
+        call_command("verify_audit", "--full", stdout=io.StringIO())
+    assert f"the model change log entry {entry.pk} recorded by event {event.pk} was changed" in str(
+        raised.value
+    )
+
+
+def test_an_entry_chained_with_the_first_digest_format_still_verifies(
+    handlaggare_membership: Membership,
+) -> None:
+    from access.auditing import changes_digest
+
+    case = open_case(handlaggare_membership)
+    entry = log_entries_for(case)[-1]
+    assert changes_digest(entry, 1) != changes_digest(entry, 2)
+    assert changes_digest(entry, 2) == changes_digest(LogEntry.objects.get(pk=entry.pk), 2), (
+        "the digest of the entry as written must be the digest of the entry as read back"
+    )
