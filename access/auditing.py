@@ -82,8 +82,7 @@ def changes_digest(entry: LogEntry, digest_format: int = DIGEST_FORMAT) -> str:
         }
     else:
         content = {
-            field.attname: _stored(field.value_from_object(entry))
-            for field in LogEntry._meta.concrete_fields
+            field.attname: _stored(field.value_from_object(entry)) for field in LogEntry._meta.concrete_fields
         }
         content["object_pk"] = str(entry.object_pk)
         content["format"] = digest_format
