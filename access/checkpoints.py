@@ -20,6 +20,7 @@ verification) and reads only the events after it. ``full`` reads the whole chain
 from __future__ import annotations
 
 import datetime
+import hmac
 import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -37,7 +38,7 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
-from access.audit import GENESIS_HASH, HASHED_FIELDS, chain_hash
+from access.audit import GENESIS_HASH, HASHED_FIELDS, chain_hash, event_mac, mac_key
 from access.auditing import CHAINED_ACTIONS, changes_digest
 from access.models import AuditEvent
 from access.models_chain import AuditCheckpoint, AuditVerification
@@ -209,8 +210,54 @@ class ChainReport:
         return self
 
 
+class _Macs:
+    """Checks each event's MAC. From settings.AUDIT_MAC_REQUIRED_FROM on, an event without a MAC, or with
+    a wrong one, was not written by the application. Where no signing key is configured at all, no MAC
+    can be checked (the run says so, and cannot sign a checkpoint either)."""
+
+    def __init__(self, keys: AuditKeys, report: ChainReport) -> None:
+        self.keys = keys
+        self.required_from: int = settings.AUDIT_MAC_REQUIRED_FROM
+        self._keys: dict[str, bytes | None] = {}
+        try:
+            keys.current_audit_signing_version()
+        except Exception:  # noqa: BLE001 - the provider's own error type: nothing to check with
+            self.enabled = False
+            report.notes.append("event MACs not checked: no audit signing key is configured")
+        else:
+            self.enabled = True
+
+    def _key(self, version: str) -> bytes | None:
+        if version not in self._keys:
+            try:
+                self._keys[version] = mac_key(self.keys.audit_signing_key(version))
+            except Exception:  # noqa: BLE001 - an unknown version: no event of it can hold
+                self._keys[version] = None
+        return self._keys[version]
+
+    def problem(self, event_id: int, entry_hash: str, version: str, mac: str) -> str:
+        if not self.enabled:
+            return ""
+        if not mac:
+            if event_id >= self.required_from:
+                return (
+                    f"event {event_id} carries no MAC: it was not written by the application (a trail "
+                    "written before MACs sets SKYDDSNAT_AUDIT_MAC_REQUIRED_FROM to its first event with one)"
+                )
+            return ""
+        key = self._key(version)
+        if key is None:
+            return f"event {event_id} names MAC key version {version!r}, which is not configured"
+        if not hmac.compare_digest(event_mac(entry_hash, key), mac):
+            return (
+                f"event {event_id} does not carry the application's MAC: it was forged, or the trail "
+                "was rewritten from here"
+            )
+        return ""
+
+
 def _events_after(after: int, up_to: int) -> Iterator[tuple[Any, ...]]:
-    columns = ("id", "previous_hash", "entry_hash", *HASHED_FIELDS)
+    columns = ("id", "previous_hash", "entry_hash", "mac_version", "mac", *HASHED_FIELDS)
     rows = AuditEvent.objects.filter(id__gt=after, id__lte=up_to).order_by("id").values_list(*columns)
     yield from rows.iterator(chunk_size=BATCH_SIZE)
 
@@ -247,15 +294,16 @@ def verify_chain(*, full: bool = False, against: Iterable[SignedHead] = ()) -> C
 
     start = None if full or not checkpoints else checkpoints[-1]
     after, running, count = 0, GENESIS_HASH, 0
+    macs = _Macs(keys, report)
     if start is not None:
-        columns = ("previous_hash", "entry_hash", *HASHED_FIELDS)
+        columns = ("previous_hash", "entry_hash", "mac_version", "mac", *HASHED_FIELDS)
         row = AuditEvent.objects.filter(id=start.event_id).values_list(*columns).first()
         if row is None:
             return report.broken(
                 f"event {start.event_id}, signed by checkpoint {start.pk}, is missing: events were removed",
                 start.event_id,
             )
-        values = dict(zip(HASHED_FIELDS, row[2:], strict=True))
+        values = dict(zip(HASHED_FIELDS, row[4:], strict=True))
         # Recomputed from its content, not taken from its stored hash: an edit that keeps the hash
         # column as it was is found too.
         if row[1] != start.entry_hash or chain_hash(values, row[0]) != start.entry_hash:
@@ -263,6 +311,9 @@ def verify_chain(*, full: bool = False, against: Iterable[SignedHead] = ()) -> C
                 f"event {start.event_id} does not have the hash checkpoint {start.pk} signed: it was changed",
                 start.event_id,
             )
+        mac_problem = macs.problem(start.event_id, row[1], row[2], row[3])
+        if mac_problem:
+            return report.broken(mac_problem, start.event_id)
         after, running, count = start.event_id, start.entry_hash, start.event_count
         report.start_checkpoint = start.pk
     report.head_hash, report.head_count = running, count
@@ -270,8 +321,8 @@ def verify_chain(*, full: bool = False, against: Iterable[SignedHead] = ()) -> C
     by_event = {checkpoint.event_id: checkpoint for checkpoint in checkpoints if checkpoint.event_id > after}
     log_entries: list[tuple[int, Any]] = []
     for row in _events_after(after, head_id):
-        event_id, previous_hash, entry_hash = row[0], row[1], row[2]
-        values = dict(zip(HASHED_FIELDS, row[3:], strict=True))
+        event_id, previous_hash, entry_hash, mac_version, mac = row[:5]
+        values = dict(zip(HASHED_FIELDS, row[5:], strict=True))
         if report.from_event_id is None:
             report.from_event_id = event_id
         if previous_hash != running:
@@ -282,6 +333,9 @@ def verify_chain(*, full: bool = False, against: Iterable[SignedHead] = ()) -> C
             )
         if chain_hash(values, previous_hash) != entry_hash:
             return report.broken(f"event {event_id} was changed after it was written", event_id)
+        mac_problem = macs.problem(event_id, entry_hash, mac_version, mac)
+        if mac_problem:
+            return report.broken(mac_problem, event_id)
         if values["action"] in LOG_ENTRY_ACTIONS:
             log_entries.append((event_id, values["details"]))
             if len(log_entries) >= BATCH_SIZE and not _check_log_entries(log_entries, report):

@@ -263,6 +263,12 @@ class AuditEvent(models.Model):
     details = models.JSONField(_("detaljer"), default=dict, blank=True)
     previous_hash = models.CharField(max_length=64)
     entry_hash = models.CharField(max_length=64, unique=True)
+    # HMAC-SHA256 of entry_hash under a key derived from the audit signing key of ``mac_version``
+    # (access/audit.py, event_mac), which never is in the database: whoever can write the database but
+    # lacks the key cannot append, extend or rewrite the chain unseen. Empty on events written before
+    # MACs, or where no signing key is configured.
+    mac_version = models.CharField(max_length=20, blank=True, default="")
+    mac = models.CharField(max_length=64, blank=True, default="")
 
     objects = AuditEventQuerySet.as_manager()
 

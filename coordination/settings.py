@@ -135,6 +135,10 @@ AUDITLOG_STORE_JSON_CHANGES = True
 AUDITLOG_DISABLE_REMOTE_ADDR = False
 # What signs the audit trail's checkpoints (access/checkpoints.py): the key provider's Ed25519 keys.
 AUDIT_SIGNING_KEYS = "cases.keys.audit_signing_keys"
+# Every audit event from this id on must carry a MAC (access/audit.py). 1 on a new installation; a
+# trail written before MACs (or before a signing key was configured) sets the id of its first event
+# with one, which `manage.py verify_audit` names when it finds an event without.
+AUDIT_MAC_REQUIRED_FROM = env_int("SKYDDSNAT_AUDIT_MAC_REQUIRED_FROM", 1, minimum=1)
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
     # Kept only so that a password hashed another way can still be verified once and re-hashed.

@@ -193,12 +193,15 @@ def test_editing_an_event_and_rehashing_the_rest_is_found_by_the_checkpoint() ->
     with tampering():
         AuditEvent.objects.filter(pk=events[2].pk).update(action="test.harmless")
         rehash_from(events[2].pk)
+    # The rehashed events keep MACs made for their old hashes (the forger has no key): the first
+    # rewritten event is named, by both modes (before MACs, only the checkpoint's event was).
     code, output = verify()
     assert code == 1
     assert f"event {events[-1].pk} does not have the hash checkpoint" in output
     code, output = verify("--full")
     assert code == 1
-    assert f"event {events[-1].pk} is not the event checkpoint" in output
+    assert f"event {events[2].pk} does not carry the application's MAC" in output
+    assert f"First broken event: {events[2].pk}." in output
 
 
 def test_deleting_an_event_is_found_at_the_event_after_it() -> None:
@@ -253,7 +256,7 @@ def test_inserting_a_forged_event_is_found() -> None:
         AuditEvent.objects.bulk_create([AuditEvent(**_copy(events[2]))])
     code, output = verify("--full")
     assert code == 1
-    assert "does not follow the event before it" in output
+    assert f"event {forged.pk} carries no MAC: it was not written by the application" in output
 
 
 def _copy(event: AuditEvent) -> dict[str, Any]:
@@ -387,11 +390,11 @@ def test_a_trail_rewritten_with_its_checkpoints_is_found_by_the_exported_file(tm
         rehash_from(events[1].pk)
         AuditVerification.objects.all().delete()
         AuditCheckpoint.objects.all().delete()
+    # Without the key the forger could not make the MACs: the rewrite is seen even without the file,
+    # at the first rewritten event.
     code, output = verify("--full", "--no-checkpoint")
-    assert code == 0, "without the file, a consistent rewrite cannot be seen"
-    code, output = verify("--full", "--against", str(path))
     assert code == 1
-    assert f"event {events[-1].pk}, signed by checkpoint 1 of the file, has another hash" in output
+    assert f"event {events[1].pk} does not carry the application's MAC" in output
 
 
 def test_a_trail_rolled_back_to_an_older_backup_is_found_by_the_exported_file(tmp_path: Path) -> None:
@@ -521,3 +524,54 @@ def test_verification_records_are_signed_and_a_changed_one_is_not() -> None:
     assert is_signed(record)
     record.checked += 1
     assert not is_signed(record)
+
+
+# --- Event MACs ----------------------------------------------------------------------------------------
+
+
+def _forge_after(last: AuditEvent, **fields: Any) -> AuditEvent:
+    """What someone with INSERT and no key can do: append an event that chains correctly."""
+    forged = AuditEvent(
+        occurred_at=last.occurred_at, action="case.read", object_reference="VR-FALSK-11", previous_hash=""
+    )
+    forged.previous_hash = last.entry_hash
+    forged.entry_hash = compute_hash(forged, last.entry_hash)
+    for name, value in fields.items():
+        setattr(forged, name, value)
+    forged.save(force_insert=True)
+    return forged
+
+
+@pytest.mark.parametrize(
+    "mac", [{}, {"mac_version": "ta1", "mac": "0" * 64}, {"mac_version": "okand", "mac": "a" * 64}]
+)
+def test_a_correctly_chained_forged_event_is_found_by_the_hourly_run(mac: dict[str, str]) -> None:
+    """Before MACs the chain was an unkeyed SHA-256: one INSERT appended an event that verified."""
+    events = append(3)
+    assert verify()[0] == 0
+    forged = _forge_after(events[-1], **mac)
+    code, output = verify()
+    assert code == 1, output
+    assert f"First broken event: {forged.pk}." in output
+    assert not AuditCheckpoint.objects.filter(event_id=forged.pk).exists(), "nothing signed over a forgery"
+
+
+def test_every_event_carries_a_mac_under_the_current_key() -> None:
+    from access.audit import event_mac, mac_key
+    from access.checkpoints import audit_keys
+
+    (event,) = append(1)
+    keys = audit_keys()
+    assert event.mac_version == keys.current_audit_signing_version()
+    assert event.mac == event_mac(event.entry_hash, mac_key(keys.audit_signing_key(event.mac_version)))
+
+
+def test_events_from_before_macs_pass_when_the_operator_says_where_macs_begin(settings: Any) -> None:
+    events = append(4)
+    with tampering():
+        AuditEvent.objects.filter(pk__lte=events[1].pk).update(mac="", mac_version="")
+    code, output = verify("--full")
+    assert code == 1
+    assert f"event {events[0].pk} carries no MAC" in output
+    settings.AUDIT_MAC_REQUIRED_FROM = events[2].pk
+    assert verify("--full")[0] == 0

@@ -99,6 +99,8 @@ class Command(BaseCommand):
             f"The audit trail holds: verified {report.checked} event(s) {start} ({checked}) and "
             f"{report.checkpoints_checked} checkpoint signature(s)."
         )
+        for note in report.notes:
+            self.stdout.write(f"Note: {note}.")
         if checkpoint is not None:
             self.stdout.write(f"Signed checkpoint {checkpoint.pk} at event {checkpoint.event_id}.")
         if export is not None:
