@@ -105,11 +105,23 @@ def _refuse_if_something_protects(case: Case) -> None:
     )
 
 
+def _locked_due(case: Case, today: datetime.date, years: int) -> Case:
+    """The case row, locked for the caller's transaction, if it is still due and nothing protects it."""
+    locked = Case.objects.select_for_update().select_related("agency").filter(pk=case.pk).first()
+    if locked is None:
+        raise GallringError(f"{case.reference} no longer exists.")
+    if not due_for_gallring(today, years=years).filter(pk=locked.pk).exists():
+        raise GallringError(f"{locked.reference} is no longer due (reopened, or put on legal hold).")
+    _refuse_if_something_protects(locked)
+    return locked
+
+
 def do_gallra(case: Case, *, today: datetime.date, years: int | None = None) -> GallringResult:
     """Purge one due case: destroy its data key, then delete its rows, and audit it.
 
     Runs in this order, each step committed before the next:
 
+    0. an audit event "case.gallring_started", once the case is checked (below);
     1. the case row is locked and checked again (it may have been reopened or put on hold since it was
        listed), and nothing may protect it from deletion;
     2. its data key is deleted from the key store and committed (durable: never inside a transaction
@@ -120,13 +132,22 @@ def do_gallra(case: Case, *, today: datetime.date, years: int | None = None) -> 
     Audit events are never deleted: they name the reference, which identifies no one.
     """
     years = settings.RETENTION_YEARS if years is None else years
+    # Committed before anything is destroyed: if what follows stops half-way (the key gone, the rows
+    # not), the trail still says that this case's gallring began.
     with transaction.atomic(durable=True):
-        locked = Case.objects.select_for_update().filter(pk=case.pk).first()
-        if locked is None:
-            raise GallringError(f"{case.reference} no longer exists.")
-        if not due_for_gallring(today, years=years).filter(pk=locked.pk).exists():
-            raise GallringError(f"{locked.reference} is no longer due (reopened, or put on legal hold).")
-        _refuse_if_something_protects(locked)
+        locked = _locked_due(case, today, years)
+        record_event(
+            "case.gallring_started",
+            actor=None,
+            object_type="case",
+            object_reference=locked.reference,
+            object_agency=locked.agency.code,
+            details={"retention_years": years},
+        )
+    with transaction.atomic(durable=True):
+        # Checked again under the lock that is held while the key is destroyed: it may have been
+        # reopened or put on hold in between.
+        locked = _locked_due(case, today, years)
         with transaction.atomic(using=KEYSTORE, durable=True):
             deleted_keys, _by_model = CaseKey.objects.filter(case_id=locked.pk).delete()
         statistics.remove(locked.pk, period_of(locked.opened_on))

@@ -36,6 +36,7 @@ ACTION_LABELS: dict[str, Promise] = {
     "case.emergency_access.review": _("Nödåtkomst granskad"),
     "case.emergency_access.reasons.read": _("Skäl för nödåtkomst lästa"),
     "case.import": _("Ärenden importerade"),
+    "case.gallring_started": _("Gallring av ärende påbörjad"),
     "case.gallrad": _("Ärende gallrat"),
     "keys.rotate": _("Nycklar roterade"),
     "auth.login": _("Inloggning"),

@@ -240,7 +240,7 @@ class TestPurging:
         assert "case.open" in before
         gallra("--execute")
         after = list(AuditEvent.objects.filter(object_reference=case.reference).order_by("id"))
-        assert [event.action for event in after] == [*before, "case.gallrad"]
+        assert [event.action for event in after] == [*before, "case.gallring_started", "case.gallrad"]
         purge = after[-1]
         assert purge.actor is None
         assert purge.object_type == "case"
@@ -288,16 +288,31 @@ class TestPurging:
     @pytest.mark.django_db(transaction=True, databases=["default", "keys"])
     def test_the_key_is_committed_gone_before_the_rows_go(self, handlaggare_membership: Membership) -> None:
         case = closed_case(handlaggare_membership, last_entry_on=datetime.date(2020, 1, 1))
+        other = closed_case(handlaggare_membership, last_entry_on=datetime.date(2020, 1, 2))
+        real_delete = Case.delete
+
+        def crash_on_the_first(self: Case, *args: Any, **kwargs: Any) -> Any:
+            if self.pk == case.pk:
+                raise RuntimeError("crash between the two steps")
+            return real_delete(self, *args, **kwargs)
+
         with (
-            mock.patch.object(Case, "delete", side_effect=RuntimeError("crash between the two steps")),
-            pytest.raises(RuntimeError),
+            mock.patch.object(Case, "delete", crash_on_the_first),
+            pytest.raises(CommandError, match=f"{case.reference} failed \\(RuntimeError\\)") as raised,
         ):
             gallra("--execute")
+        assert "crash between" not in str(raised.value)
         # The rows were rolled back but the key stays destroyed: what is left can no longer be read.
         assert Case.objects.filter(pk=case.pk).exists()
         assert not CaseKey.objects.filter(case_id=case.pk).exists()
+        # The trail says its gallring began; the run went on with the next case.
+        started = AuditEvent.objects.filter(action="case.gallring_started", object_reference=case.reference)
+        assert started.count() == 1
+        assert not AuditEvent.objects.filter(action="case.gallrad", object_reference=case.reference).exists()
+        assert not Case.objects.filter(pk=other.pk).exists()
         gallra("--execute")
         assert not Case.objects.filter(pk=case.pk).exists()
+        assert AuditEvent.objects.filter(action="case.gallrad", object_reference=case.reference).exists()
 
 
 def _rows_of(model: type[models.Model], case: Case) -> list[Any]:

@@ -57,10 +57,17 @@ class Command(BaseCommand):
         failures: list[str] = []
         purged = 0
         for case in due:
+            # One case's failure stops neither the others nor the report.
             try:
                 do_gallra(case, today=today, years=years)
             except GallringError as error:
                 failures.append(str(error))
+                continue
+            except Exception as error:  # noqa: BLE001 - named by type: a database error's text may quote rows
+                failures.append(
+                    f"{case.reference} failed ({type(error).__name__}); if its data key was destroyed, the "
+                    "next run finishes it"
+                )
                 continue
             purged += 1
             self.stdout.write(f"  purged {case.reference}")
