@@ -359,6 +359,15 @@ def do_change_status(
 def do_set_legal_hold(
     case: Case, *, acting_user: User, membership: Membership, hold: bool, request: HttpRequest | None = None
 ) -> None:
+    if hold and not CaseKey.objects.filter(case_id=case.pk).exists():
+        # A gallring that stopped half-way destroyed the key: there is nothing left to preserve, and a
+        # hold would keep the next run from removing the unreadable rest.
+        raise CaseActionError(
+            _(
+                "Ärendets uppgifter är redan förstörda vid gallring och kan inte bevaras. Nästa "
+                "gallringskörning tar bort det som är kvar."
+            )
+        )
     case.legal_hold = hold
     case.save(update_fields=["legal_hold", "updated_at"])
     _audit(

@@ -75,6 +75,8 @@ MIDDLEWARE = [
     "access.middleware.RequireSecondFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "access.middleware.AbsoluteSessionLifetimeMiddleware",
+    # A case whose key a half-finished gallring destroyed: a page saying so, not a server error.
+    "cases.middleware.ShreddedCaseMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     # django-axes must come last so it sees the outcome of the login view.
