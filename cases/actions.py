@@ -8,6 +8,7 @@ the membership passed is the one the user acts in (it is written to the audit tr
 from __future__ import annotations
 
 import datetime
+import hashlib
 from typing import cast
 
 from django.db import models, transaction
@@ -266,6 +267,35 @@ def do_open_case(
     return case
 
 
+class ConcurrentEditError(CaseActionError):
+    """Someone saved the same record after this edit began; nothing was saved."""
+
+
+def _token(*sealed: bytes | memoryview | None) -> str:
+    """What an edit is based on: a digest of the sealed columns as they were read. Every save seals
+    afresh (new nonces), so any save since changes it; it says nothing of the values."""
+    digest = hashlib.sha256()
+    for value in sealed:
+        digest.update(bytes(value or b""))
+        digest.update(b"|")
+    return digest.hexdigest()[:32]
+
+
+def person_token(case: Case) -> str:
+    row = Person.objects.get(case=case)
+    return _token(*(getattr(row, f"{name}_sealed") for name in PERSON_FIELDS))
+
+
+def classification_token(case: Case) -> str:
+    sealed = Case.objects.filter(pk=case.pk).values_list("classification_sealed", flat=True).first()
+    return _token(sealed)
+
+
+def _check_based_on(based_on: str | None, current: str, message: str) -> None:
+    if based_on is not None and based_on != current:
+        raise ConcurrentEditError(message)
+
+
 @transaction.atomic
 def do_update_person(
     case: Case,
@@ -274,9 +304,22 @@ def do_update_person(
     membership: Membership,
     person: PersonData,
     request: HttpRequest | None = None,
+    based_on: str | None = None,
 ) -> None:
+    """Save the person's details. ``based_on`` (person_token when the form was shown) refuses an edit
+    made over someone else's newer save instead of silently overwriting it; None skips the check."""
+    Case.objects.select_for_update().filter(pk=case.pk).first()
+    _check_based_on(
+        based_on,
+        person_token(case),
+        _(
+            "Någon annan har ändrat personuppgifterna medan du skrev. Dina ändringar är inte sparade men "
+            "finns kvar i formuläret: kontrollera ärendet och spara igen om de ska gälla."
+        ),
+    )
     vault = CaseVault.for_case(case)
     row = case.person
+    row.refresh_from_db()  # as locked, not as cached when the case was fetched
     before = {name: vault.open(row, name) for name in PERSON_FIELDS}
     _seal_person(vault, row, person)
     row.save(
@@ -309,8 +352,19 @@ def do_update_classification(
     membership: Membership,
     classification: Classification,
     request: HttpRequest | None = None,
+    based_on: str | None = None,
 ) -> None:
+    """Save the classification; ``based_on`` as for do_update_person (classification_token)."""
     _check_classification(classification)
+    Case.objects.select_for_update().filter(pk=case.pk).first()
+    _check_based_on(
+        based_on,
+        classification_token(case),
+        _(
+            "Någon annan har ändrat klassificeringen medan du skrev. Dina ändringar är inte sparade men "
+            "finns kvar i formuläret: kontrollera ärendet och spara igen om de ska gälla."
+        ),
+    )
     vault = CaseVault.for_case(case)
     vault.seal_json(case, "classification", classification.to_json())
     case.save(update_fields=["classification_sealed", "updated_at"])

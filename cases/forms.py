@@ -76,7 +76,14 @@ def _today() -> datetime.date:
     return timezone.localdate()
 
 
+def _based_on() -> forms.CharField:
+    """What the edit was based on (cases.actions.person_token / classification_token), carried through
+    the form so a save over someone else's newer one is refused, not silently overwritten."""
+    return forms.CharField(required=False, max_length=64, widget=forms.HiddenInput)
+
+
 class PersonForm(forms.Form):
+    based_on = _based_on()
     name = forms.CharField(label=_("Namn"), max_length=NAME_MAX_LENGTH)
     identity_kind = forms.ChoiceField(
         label=_("Typ av nummer"), choices=IdentityNumberKind.choices, initial=IdentityNumberKind.PERSONNUMMER
@@ -178,6 +185,7 @@ class PersonForm(forms.Form):
 
 
 class ClassificationForm(forms.Form):
+    based_on = _based_on()
     contexts = _checkboxes(
         ViolenceContext.choices,
         _("Sammanhang"),

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
@@ -20,7 +20,9 @@ from django.views.decorators.http import require_http_methods, require_POST
 from access.models import Membership
 from cases.actions import (
     CaseActionError,
+    ConcurrentEditError,
     StaleVersionError,
+    classification_token,
     do_add_incident,
     do_add_protective_measure,
     do_add_risk_assessment,
@@ -31,6 +33,7 @@ from cases.actions import (
     do_set_legal_hold,
     do_update_classification,
     do_update_person,
+    person_token,
 )
 from cases.choices import CaseStatus
 from cases.forms import (
@@ -107,15 +110,33 @@ def person_edit(request: AuthenticatedRequest, reference: str) -> HttpResponse:
                     membership=membership,
                     person=form.person_data(),
                     request=request,
+                    based_on=form.cleaned_data["based_on"] or None,
                 )
+            except ConcurrentEditError as error:
+                form = _rebased(PersonForm, request, person_token(case))
+                form.add_error(None, str(error))
             except CaseActionError as error:
                 form.add_error(None, str(error))
             else:
                 messages.success(request, _("Personuppgifterna är sparade."))
                 return to_detail(case)
     else:
-        form = PersonForm(initial=PersonForm.initial_from(read(request, case, membership).person))
+        initial = PersonForm.initial_from(read(request, case, membership).person)
+        form = PersonForm(initial={**initial, "based_on": person_token(case)})
     return _edit_page(request, case, form, _("Ändra personuppgifter"), _("Spara personuppgifter"))
+
+
+_EditForm = TypeVar("_EditForm", PersonForm, ClassificationForm)
+
+
+def _rebased(form_class: type[_EditForm], request: AuthenticatedRequest, current: str) -> _EditForm:
+    """The form as the user filled it in, now based on the newest save: what they typed is kept, and
+    saving again (once they have checked the case) is a deliberate choice to overwrite."""
+    data = request.POST.copy()
+    data["based_on"] = current
+    form = form_class(data)
+    form.is_valid()
+    return form
 
 
 @require_http_methods(FORM_METHODS)
@@ -133,7 +154,11 @@ def classification_edit(request: AuthenticatedRequest, reference: str) -> HttpRe
                     membership=membership,
                     classification=form.classification(),
                     request=request,
+                    based_on=form.cleaned_data["based_on"] or None,
                 )
+            except ConcurrentEditError as error:
+                form = _rebased(ClassificationForm, request, classification_token(case))
+                form.add_error(None, str(error))
             except CaseActionError as error:
                 form.add_error(None, str(error))
             else:
@@ -141,7 +166,8 @@ def classification_edit(request: AuthenticatedRequest, reference: str) -> HttpRe
                 return to_detail(case)
     else:
         classification = read(request, case, membership).classification
-        form = ClassificationForm(initial=ClassificationForm.initial_from(classification))
+        initial = ClassificationForm.initial_from(classification)
+        form = ClassificationForm(initial={**initial, "based_on": classification_token(case)})
     return _edit_page(request, case, form, _("Ändra klassificering"), _("Spara klassificering"))
 
 
