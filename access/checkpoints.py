@@ -590,10 +590,11 @@ class ChainStatus:
 def chain_status() -> ChainStatus:
     last_checkpoint = AuditCheckpoint.objects.order_by("-id").first()
     since = AuditEvent.objects.filter(id__gt=last_checkpoint.event_id if last_checkpoint else 0)
+    # Only records verify_audit signed: anyone with INSERT could write a reassuring one.
+    signed = list(signed_verifications())
     return ChainStatus(
-        # Only records verify_audit signed: anyone with INSERT could write a reassuring one.
-        last_verification=next(signed_verifications(), None),
-        last_good_verification=next((run for run in signed_verifications() if run.ok), None),
+        last_verification=signed[0] if signed else None,
+        last_good_verification=next((run for run in signed if run.ok), None),
         last_checkpoint=last_checkpoint,
         checkpoint_count=AuditCheckpoint.objects.count(),
         events_since_checkpoint=since.count(),

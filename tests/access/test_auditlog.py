@@ -194,17 +194,18 @@ def test_the_client_address_is_taken_only_as_the_trusted_setting_allows(
     assert event.actor == handlaggare
 
 
+def _closed_and_verified(membership: Membership) -> Case:
+    """A case with a status change logged by django-auditlog, and a trail verified up to it."""
+    case = open_case(membership)
+    do_change_status(case, acting_user=membership.user, membership=membership, new_status="avslutat")
+    call_command("verify_audit", "--full", stdout=io.StringIO())
+    return case
+
+
 def test_an_edited_or_removed_log_entry_is_found_by_verify_audit(handlaggare_membership: Membership) -> None:
     from tests.access.test_audit_chain import tampering
 
-    case = open_case(handlaggare_membership)
-    do_change_status(
-        case,
-        acting_user=handlaggare_membership.user,
-        membership=handlaggare_membership,
-        new_status="avslutat",
-    )
-    call_command("verify_audit", "--full", stdout=io.StringIO())
+    case = _closed_and_verified(handlaggare_membership)
     update = log_entries_for(case)[-1]
     event = chained(update)
     with tampering():
@@ -252,14 +253,7 @@ def test_an_edit_to_any_column_of_a_log_entry_is_found(
     the timestamp, the repr, the client address, changes_text, cid or additional_data went unseen."""
     from tests.access.test_audit_chain import tampering
 
-    case = open_case(handlaggare_membership)
-    do_change_status(
-        case,
-        acting_user=handlaggare_membership.user,
-        membership=handlaggare_membership,
-        new_status="avslutat",
-    )
-    call_command("verify_audit", "--full", stdout=io.StringIO())
+    case = _closed_and_verified(handlaggare_membership)
     entry = log_entries_for(case)[-1]
     event = chained(entry)
     assert event.details["digest"] == 2

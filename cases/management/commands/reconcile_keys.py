@@ -17,6 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from cases.models import Case, CaseKey
+from cases.retention import cases_without_key
 from cases.routers import KEYSTORE
 
 # A key younger than this may belong to a case being opened this very moment (its key is committed
@@ -43,13 +44,9 @@ def orphan_keys(now: datetime.datetime | None = None) -> list[Any]:
 
 def cases_without_keys() -> list[tuple[Any, str]]:
     """(id, reference) of every case whose key is gone."""
-    cases = list(Case.objects.values_list("pk", "reference"))
-    present: set[Any] = set()
-    ids = [case_id for case_id, _reference in cases]
-    for start in range(0, len(ids), CHUNK):
-        chunk = ids[start : start + CHUNK]
-        present.update(CaseKey.objects.filter(case_id__in=chunk).values_list("case_id", flat=True))
-    return sorted(((case_id, reference) for case_id, reference in cases if case_id not in present), key=str)
+    cases = dict(Case.objects.values_list("pk", "reference"))
+    keyless = cases_without_key(list(cases))
+    return sorted(((case_id, cases[case_id]) for case_id in keyless), key=str)
 
 
 class Command(BaseCommand):
