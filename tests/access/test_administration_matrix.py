@@ -14,6 +14,7 @@ from django.urls import get_resolver, reverse
 
 from access.models import AccountChange, Agency, AuditEvent, EnrolmentLink, Membership, Role, User
 from tests.factories import AgencyFactory, MembershipFactory, UserFactory
+from tests.shared_world import shared_world
 
 pytestmark = pytest.mark.django_db
 
@@ -60,8 +61,7 @@ class World:
     change: AccountChange
 
 
-@pytest.fixture
-def world(db: None) -> World:
+def build_world() -> World:
     agency = AgencyFactory.create(code="soc-vuxen", name="Socialtjänsten vuxen")
     other = AgencyFactory.create(code="polisen", name="Polisen", police=True)
     it = AgencyFactory.create(code="it", name="IT-enheten")
@@ -86,6 +86,9 @@ def world(db: None) -> World:
     )
     change = AccountChange.objects.create(user=target, kind="login_reset", requested_by=users["admin"])
     return World(users, target, agency, pending, change)
+
+
+_shared_world_once, world = shared_world(build_world)
 
 
 def _url(name: str, world: World) -> str:

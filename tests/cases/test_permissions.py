@@ -37,6 +37,7 @@ from cases.reading import CaseDetail, read_case
 from cases.records import Children, Classification
 from cases.sharing import do_disclose_case, do_end_disclosure, do_request_emergency_access
 from tests.factories import AgencyFactory, MembershipFactory, UserFactory, open_case
+from tests.shared_world import shared_world
 
 pytestmark = pytest.mark.django_db
 
@@ -213,11 +214,10 @@ class World:
     case: Case = field(init=False)
 
 
-@pytest.fixture
-def world(agency: Agency, other_agency: Agency) -> World:
+def build_world() -> World:
     agencies = {
-        "owner": agency,
-        "recipient": other_agency,
+        "owner": AgencyFactory.create(code="soc-vuxen", name="Socialtjänsten vuxen"),
+        "recipient": AgencyFactory.create(code="polisen", name="Polisen", police=True),
         "unrelated": AgencyFactory.create(code="kvinnojour", name="Kvinnojouren", womens_shelter=True),
     }
     people: dict[str, User] = {}
@@ -232,6 +232,9 @@ def world(agency: Agency, other_agency: Agency) -> World:
             user.save(update_fields=["is_active"])
         people[name] = user
     return World(people, agencies)
+
+
+_shared_world_once, world = shared_world(build_world)
 
 
 def open_marked_case(world: World, *, protected: bool) -> Case:

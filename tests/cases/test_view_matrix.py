@@ -16,10 +16,11 @@ from django.test import Client
 from django.urls import get_resolver, reverse
 from django.utils import timezone
 
-from access.models import Membership, Role, User
+from access.models import Role, User
 from cases.models import Case
 from cases.sharing import do_disclose_case, do_request_emergency_access
 from tests.factories import AgencyFactory, MembershipFactory, UserFactory, open_case
+from tests.shared_world import shared_world
 
 pytestmark = pytest.mark.django_db
 
@@ -86,8 +87,12 @@ def _user(agency, role: str, name: str) -> User:
     return MembershipFactory.create(user=UserFactory.create(username=name), agency=agency, role=role).user
 
 
-@pytest.fixture
-def world(handlaggare_membership: Membership) -> World:
+def build_world() -> World:
+    handlaggare_membership = MembershipFactory.create(
+        user=UserFactory.create(username="handlaggare"),
+        agency=AgencyFactory.create(code="soc-vuxen", name="Socialtjänsten vuxen"),
+        role=Role.HANDLAGGARE,
+    )
     owner = handlaggare_membership.agency
     case = open_case(handlaggare_membership)
     users = {"owner_handlaggare": handlaggare_membership.user}
@@ -126,6 +131,9 @@ def world(handlaggare_membership: Membership) -> World:
         reason="Akut hotbild mot personen i natt.",
     )
     return World(case, users, str(everything.pk), str(access.pk))
+
+
+_shared_world_once, world = shared_world(build_world)
 
 
 def _url(name: str, world: World) -> str:

@@ -28,6 +28,7 @@ from coordination.action_plan import (
 from coordination.models import Action, ActionStatus, Notification, NotificationKind
 from tests.coordination.action_world import DESCRIPTION, World, build_world, make_overdue
 from tests.factories import MembershipFactory, UserFactory
+from tests.shared_world import shared_world
 
 pytestmark = pytest.mark.django_db
 
@@ -50,9 +51,7 @@ EVERYONE = [
 ]
 
 
-@pytest.fixture
-def world() -> World:
-    return build_world()
+_shared_world_once, world = shared_world(build_world)
 
 
 def in_days(days: int) -> datetime.date:

@@ -19,15 +19,14 @@ from cases.actions import do_change_status
 from cases.choices import CaseStatus
 from coordination.models import Action, ActionStatus
 from tests.coordination.action_world import DESCRIPTION, PERSON_NAME, World, build_world, make_overdue
+from tests.shared_world import shared_world
 
 pytestmark = pytest.mark.django_db
 
 NOT_DISCLOSED = "Åtgärdsplanen är inte utlämnad till er myndighet"
 
 
-@pytest.fixture
-def world() -> World:
-    return build_world()
+_shared_world_once, world = shared_world(build_world)
 
 
 def page_url(world: World) -> str:

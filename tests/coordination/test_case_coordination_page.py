@@ -12,15 +12,14 @@ from django.urls import reverse
 from access.models import User
 from cases.sharing import do_request_emergency_access
 from tests.coordination.referral_world import World, build_world
+from tests.shared_world import shared_world
 
 pytestmark = pytest.mark.django_db
 
 Login = Callable[[User], Client]
 
 
-@pytest.fixture
-def world() -> World:
-    return build_world()
+_shared_world_once, world = shared_world(build_world)
 
 
 def page(world: World, login_client: Login, persona: str) -> str:

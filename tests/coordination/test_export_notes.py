@@ -19,15 +19,14 @@ from cases.models import ExportNote
 from cases.vault import CaseVault
 from coordination.meetings import do_record_minutes
 from tests.coordination.meetings_setup import World, build_world, disclose, put_on_agenda, schedule
+from tests.shared_world import shared_world
 
 pytestmark = [pytest.mark.django_db]
 
 NOTE = "ZZNOTE Åklagaren vill ha underlaget före häktningsförhandlingen"
 
 
-@pytest.fixture
-def world(db: None) -> World:
-    return build_world()
+_shared_world_once, world = shared_world(build_world)
 
 
 def summary_url(world: World) -> str:

@@ -31,6 +31,7 @@ from coordination.models import Notification
 from coordination.referrals import do_send_referral
 from tests.coordination.meetings_setup import World, build_world, disclose, member, put_on_agenda, schedule
 from tests.factories import AgencyFactory
+from tests.shared_world import shared_world
 
 pytestmark = [pytest.mark.django_db]
 
@@ -44,9 +45,7 @@ class Target:
     notification: str
 
 
-@pytest.fixture
-def world(db: None) -> World:
-    return build_world()
+_shared_world_once, world = shared_world(build_world)
 
 
 @pytest.fixture

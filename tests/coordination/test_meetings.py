@@ -52,13 +52,12 @@ from tests.coordination.meetings_setup import (
     started,
 )
 from tests.factories import AgencyFactory, open_case
+from tests.shared_world import shared_world
 
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def world(db: None) -> World:
-    return build_world()
+_shared_world_once, world = shared_world(build_world)
 
 
 HOUR = datetime.timedelta(hours=1)

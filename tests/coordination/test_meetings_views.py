@@ -28,13 +28,12 @@ from tests.coordination.meetings_setup import (
     schedule,
     started,
 )
+from tests.shared_world import shared_world
 
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def world(db: None) -> World:
-    return build_world()
+_shared_world_once, world = shared_world(build_world)
 
 
 @pytest.fixture

@@ -18,6 +18,7 @@ from coordination.notifications import EMAIL_BODY, EMAIL_SUBJECT, notify, unread
 from coordination.referrals import do_accept_referral, do_revoke_referral
 from tests.coordination.referral_world import PERSON_NAME, REQUEST_TEXT, World, build_world
 from tests.factories import UserFactory
+from tests.shared_world import shared_world
 
 pytestmark = pytest.mark.django_db
 
@@ -26,9 +27,7 @@ Capture = Callable[..., object]
 NOTIFICATIONS = reverse("coordination:notifications")
 
 
-@pytest.fixture
-def world() -> World:
-    return build_world()
+_shared_world_once, world = shared_world(build_world)
 
 
 # --- notify and unread_count ---------------------------------------------------------------------------

@@ -42,13 +42,12 @@ from tests.coordination.meetings_setup import (
     save_summary,
     schedule,
 )
+from tests.shared_world import shared_world
 
 pytestmark = [pytest.mark.django_db]
 
 
-@pytest.fixture
-def world(db: None) -> World:
-    return build_world()
+_shared_world_once, world = shared_world(build_world)
 
 
 MARKUP = "Hot <b>inte fet</b> & A&amp;B <i>x</i> <font color='red'>röd</font>"

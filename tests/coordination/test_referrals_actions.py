@@ -38,13 +38,12 @@ from tests.coordination.referral_world import (
     put_in_status,
 )
 from tests.factories import MembershipFactory
+from tests.shared_world import shared_world
 
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def world() -> World:
-    return build_world()
+_shared_world_once, world = shared_world(build_world)
 
 
 def referral_events() -> list[AuditEvent]:

@@ -29,6 +29,7 @@ from coordination.referrals import (
     referral_access,
 )
 from tests.coordination.referral_world import PERSON_NAME, RECEIVERS, REQUEST_TEXT, World, build_world
+from tests.shared_world import shared_world
 
 pytestmark = pytest.mark.django_db
 
@@ -37,9 +38,7 @@ INBOX = reverse("coordination:referral_inbox")
 NOTIFICATIONS = reverse("coordination:notifications")
 
 
-@pytest.fixture
-def world() -> World:
-    return build_world()
+_shared_world_once, world = shared_world(build_world)
 
 
 def _end_by_revocation(world: World) -> None:

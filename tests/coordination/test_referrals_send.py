@@ -15,15 +15,14 @@ from cases.models import Disclosure
 from coordination.models import Referral
 from coordination.views.referrals import WITH_DISCLOSURE
 from tests.coordination.referral_world import NOBODY, RECEIVERS, REQUEST_TEXT, SENDERS, World, build_world
+from tests.shared_world import shared_world
 
 pytestmark = pytest.mark.django_db
 
 Login = Callable[[User], Client]
 
 
-@pytest.fixture
-def world() -> World:
-    return build_world()
+_shared_world_once, world = shared_world(build_world)
 
 
 def send_url(world: World) -> str:

@@ -28,6 +28,7 @@ from tests.coordination.referral_world import (
     build_world,
     put_in_status,
 )
+from tests.shared_world import shared_world
 
 pytestmark = pytest.mark.django_db
 
@@ -52,9 +53,7 @@ NO_CASEWORK = (
 )
 
 
-@pytest.fixture
-def world() -> World:
-    return build_world()
+_shared_world_once, world = shared_world(build_world)
 
 
 def detail_url(referral: Referral) -> str:

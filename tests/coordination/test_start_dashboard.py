@@ -35,6 +35,7 @@ from coordination.nulagesbild.periods import Period
 from coordination.nulagesbild.release import do_generate_draft, do_release_draft
 from tests.coordination.action_world import DESCRIPTION, PERSON_NAME, World, build_world, make_overdue
 from tests.factories import open_case
+from tests.shared_world import shared_world
 
 pytestmark = pytest.mark.django_db
 
@@ -56,9 +57,7 @@ EXPECTED_SECTIONS = {
 }
 
 
-@pytest.fixture
-def world() -> World:
-    return build_world()
+_shared_world_once, world = shared_world(build_world)
 
 
 def start_page(world: World, persona: str, login_client: Callable[[User], Client]) -> str:
