@@ -13,8 +13,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from typing import Any
 
+from cases.records import MAX_CHILDREN
+from coordination.nulagesbild.integer_audit import certify
 from coordination.nulagesbild.periods import Period
 from coordination.nulagesbild.suppression import (
     BELOW,
@@ -25,6 +28,7 @@ from coordination.nulagesbild.suppression import (
     TABLE_CELL,
     Cell,
     Equation,
+    Fact,
     Inequality,
     Problem,
     protect,
@@ -87,6 +91,10 @@ def method_rules(secondary: bool) -> list[str]:
         "När alla i en könsgrupp hamnar i samma kategori av en tabell med uteslutande kategorier "
         f"visas kolumnen som {HIDDEN_SYMBOL}, eftersom nollorna annars skulle avslöja allas kategori. "
         "Andra nollor visas.",
+        f"När ett antal i en tabell där ett ärende kan finnas på flera rader är hela gruppen eller alla "
+        f"utom 1–{THRESHOLD - 1} i den (och minst {THRESHOLD}) visas det som {HIDDEN_SYMBOL}: annars "
+        "skulle det säga något om var och en i gruppen.",
+        f"Antal barn i hushållen visas som {HIDDEN_SYMBOL} när färre än {THRESHOLD} hushåll har barn.",
         f"Andelar (%) visas bara när nämnaren är minst {PERCENT_MIN_DENOMINATOR} och både täljare och "
         "nämnare visas.",
     ]
@@ -96,6 +104,12 @@ def method_rules(secondary: bool) -> list[str]:
             "undertryckt uppgift kan räknas fram ur summor, ur andra tabeller med samma population eller "
             "ur att nya ärenden ingår bland de pågående; varje sådan uppgift kan fortfarande ha minst "
             "tre olika värden."
+        )
+        rules.append(
+            "Varje publicering granskas sist som ett heltalsproblem av allt som visas, reglerna ovan och "
+            "ärendeformulärets regler (varje ärende har ett sammanhang, bevittnat våld och orosanmälan "
+            f"förutsätter barn, högst {MAX_CHILDREN} barn per hushåll); fler celler döljs tills ingen "
+            "uppgift kan räknas fram snävare än så."
         )
     return rules
 
@@ -173,6 +187,16 @@ def build_problem(counts: dict[str, int]) -> Problem:
                 for row in table.rows
             )
             breakdowns.append((population_id(frame, column), breakdown))
+    group_shares: list[tuple[str, str]] = []
+    for table in FRAME_TABLES:
+        if table.kind == "multi":
+            for row in table.rows:
+                if row.bounded:
+                    for column in COLUMNS:
+                        group_shares.append(
+                            (cell_id(table.key, row.key, column), population_id(table.frame, column))
+                        )
+    facts = _form_facts(inequalities, breakdowns)
     for one_way in ONE_WAY_TABLES:
         for one_way_row in one_way.rows:
             identifier = cell_id(one_way.key, one_way_row.key, TOTAL)
@@ -182,7 +206,32 @@ def build_problem(counts: dict[str, int]) -> Problem:
                 if one_way is SPECIAL:
                     # "<10" of a population of 7 would say more than "<10".
                     small_populations.append((identifier, one_way_row.bounded_by, SPECIAL_THRESHOLD))
-    return Problem(cells, equations, inequalities, breakdowns, exclusive_lines, small_populations)
+    return Problem(
+        cells, equations, inequalities, breakdowns, exclusive_lines, small_populations, group_shares, facts
+    )
+
+
+def _form_facts(inequalities: list[Inequality], breakdowns: list[tuple[str, tuple[str, ...]]]) -> list[Fact]:
+    """What the case form's rules (cases/records.py) tell a reader about the cells. The simple ones are
+    inequalities every step uses (a witnessed child or a report of concern needs children in the
+    household; a household with children has at least one); the others only the integer audit can
+    use: every case has at least one context, a household has at most MAX_CHILDREN children. The number
+    of children is a sum over the households: it is not broken down to fewer than THRESHOLD of them."""
+    facts: list[Fact] = []
+    for key in ("kontext_nya", "kontext_pagaende"):
+        table = next(table for table in FRAME_TABLES if table.key == key)
+        for column in COLUMNS:
+            terms = [(cell_id(key, row.key, column), 1) for row in table.rows]
+            facts.append(Fact((*terms, (population_id(table.frame, column), -1)), 0, math.inf))
+    for column in COLUMNS:
+        households = cell_id("barn", "barn_i_hushallet", column)
+        for dependent in ("barn_bevittnat", "orosanmalan"):
+            inequalities.append(Inequality(cell_id("barn", dependent, column), households))
+        children = cell_id("barn", "antal_barn", column)
+        inequalities.append(Inequality(households, children))
+        facts.append(Fact(((children, 1), (households, -MAX_CHILDREN)), -math.inf, 0))
+        breakdowns.append((households, (children,)))
+    return facts
 
 
 def _number(value: int) -> str:
@@ -301,10 +350,13 @@ def _tables(cells: dict[str, Cell]) -> list[dict[str, Any]]:
     return tables
 
 
-def build_content(counts: dict[str, int], period: Period, *, secondary: bool = True) -> dict[str, Any]:
-    """The publishable content for ``period`` from its true ``counts`` (aggregate.py)."""
+def build_content(
+    counts: dict[str, int], period: Period, *, secondary: bool = True, integer: bool = True
+) -> dict[str, Any]:
+    """The publishable content for ``period`` from its true ``counts`` (aggregate.py). ``integer=False``
+    leaves out the integer audit (integer_audit.py), for the tests that show what it adds."""
     problem = build_problem(counts)
-    outcome = protect(problem, secondary=secondary)
+    outcome = protect(problem, secondary=secondary, gate=certify if integer else None)
     if secondary and outcome.unprotected:
         raise UnprotectedReleaseError(
             f"{len(outcome.unprotected)} suppressed cells could not be protected; nothing is published."

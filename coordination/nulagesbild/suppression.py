@@ -61,6 +61,7 @@ HIDDEN = "dold"  # shown as "×", published as "not shown"
 PRIMARY = "primär"
 SMALL_GROUP = "liten grupp"
 WHOLE_GROUP = "hel grupp"
+GROUP_SHARE = "gruppandel"
 SECONDARY = "sekundär"
 
 INFINITY = math.inf
@@ -119,6 +120,16 @@ class Inequality:
     larger: str
 
 
+@dataclass(frozen=True)
+class Fact:
+    """A relation every classification keeps (cases/records.py), over cell ids:
+    low ≤ Σ coefficient·cell ≤ high. Only the integer audit (integer_audit.py) uses these."""
+
+    terms: tuple[tuple[str, int], ...]
+    low: float
+    high: float
+
+
 @dataclass
 class Problem:
     cells: dict[str, Cell]
@@ -130,6 +141,9 @@ class Problem:
     exclusive_lines: list[Equation] = field(default_factory=list)
     # Rule 2 for one-way totals: a cell hidden when its population (an id) is below a minimum.
     small_populations: list[tuple[str, str, int]] = field(default_factory=list)
+    # Rule 4: a count that is all of its population, or all but 1..T-1 of it (cell id, population id).
+    group_shares: list[tuple[str, str]] = field(default_factory=list)
+    facts: list[Fact] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -141,8 +155,13 @@ class Outcome:
         return sum(1 for cell in self.cells.values() if cell.reason == reason)
 
 
-def protect(problem: Problem, *, secondary: bool = True) -> Outcome:
-    """Apply the rules to ``problem`` (its cells' statuses are set in place) and return the outcome."""
+Gate = Callable[[Problem, "Certifier"], tuple[str, ...]]
+
+
+def protect(problem: Problem, *, secondary: bool = True, gate: Gate | None = None) -> Outcome:
+    """Apply the rules to ``problem`` (its cells' statuses are set in place) and return the outcome.
+    ``gate``, after the secondary suppression, hides more until it can certify the release and returns
+    the cells it could not (integer_audit.certify)."""
     cells = problem.cells
     for cell in cells.values():
         if 1 <= cell.value < cell.threshold:
@@ -160,11 +179,21 @@ def protect(problem: Problem, *, secondary: bool = True) -> Outcome:
             for part in line.parts:
                 if not (cells[part].status == HIDDEN and cells[part].reason == SMALL_GROUP):
                     cells[part].status, cells[part].reason = HIDDEN, WHOLE_GROUP
+    for cell_id, population in problem.group_shares:
+        cell, whole = cells[cell_id], cells[population]
+        if (
+            cell.status == SHOWN
+            and cell.value >= cell.threshold
+            and 0 <= whole.value - cell.value < cell.threshold
+        ):
+            cell.status, cell.reason = HIDDEN, GROUP_SHARE
     _show_forced_zeros(problem)
     certifier = Certifier(problem)
     if secondary:
         certifier.suppress_until_protected()
     unprotected = tuple(cell_id for cell_id in certifier.suppressed() if not certifier.is_protected(cell_id))
+    if secondary and gate is not None and not unprotected:
+        unprotected = gate(problem, certifier)
     return Outcome(cells=cells, unprotected=unprotected)
 
 
@@ -197,6 +226,16 @@ def upper_bounds(problem: Problem) -> dict[str, float]:
             lower_to(equation.total, sum(upper[part] for part in equation.parts))
         for inequality in problem.inequalities:
             lower_to(inequality.smaller, upper[inequality.larger])
+        for fact in problem.facts:
+            # a·x + Σ b·y ≤ high with every cell ≥ 0: x ≤ (high + Σ over b < 0 of |b|·upper(y)) / a.
+            if fact.high == INFINITY:
+                continue
+            room = fact.high + sum(
+                -coefficient * upper[other] for other, coefficient in fact.terms if coefficient < 0
+            )
+            for cell_id, coefficient in fact.terms:
+                if coefficient > 0:
+                    lower_to(cell_id, room / coefficient)
     return upper
 
 

@@ -222,3 +222,53 @@ def reference_counts(records: list[Record], period: Period) -> dict[str, int]:
             if special.gender is None or special.gender == record.legal_gender:
                 add(cell_id(SPECIAL.key, special.key, TOTAL), _matches(record, special.measure))
     return counts
+
+
+ADVERSARIAL_FROM = 200
+LEANS = ("one_man", "everyone_alike", "many_children", "honour", "all_new", "tiny")
+
+
+def adversarial_records(seed: int, *, year: int = 2026) -> list[Record]:
+    """A small municipality that leans one extreme way, as an attacker would pick it: one or two men
+    among the women, everyone with the same context, form and measure (all of a group in one row), a
+    few households with many children, mostly honour-related cases, every case new in the period, or
+    only a handful of cases. The form's rules still hold (cases/records.py)."""
+    rng = random.Random(seed)  # noqa: S311 - test data
+    lean = LEANS[seed % len(LEANS)]
+    records = random_records(
+        seed, size=rng.randint(5, 12) if lean == "tiny" else rng.randint(15, 90), year=year
+    )
+    for index, record in enumerate(records):
+        if lean == "one_man":
+            record.legal_gender = "man" if index < rng.randint(1, 2) else "kvinna"
+        elif lean == "everyone_alike":
+            record.context_mask = to_mask(ViolenceContext, [ViolenceContext.PARTNER])
+            record.honour_mask = 0
+            record.form_mask = to_mask(ViolenceForm, [ViolenceForm.PSYCHOLOGICAL])
+            record.measure_mask = to_mask(MeasureKind, [MeasureKind.CONTACT_BAN])
+        elif lean == "many_children":
+            record.child_count = rng.choice([0, 0, 0, 0, 12, 20]) if index % 3 else 0
+        elif lean == "honour":
+            record.context_mask |= to_mask(ViolenceContext, [ViolenceContext.HONOUR])
+            record.honour_mask = to_mask(HonourSubtype, [rng.choice(HonourSubtype.values)])
+        elif lean == "all_new":
+            record.opened_period = year * 2 + rng.randint(0, 1)
+            record.closed_period = None
+        _keep_the_form_rules(record)
+    return records
+
+
+def _keep_the_form_rules(record: Record) -> None:
+    """The children's flags follow the number of children, as the form makes them."""
+    derived = to_mask(
+        CaseFlag, [CaseFlag.CHILDREN_IN_HOUSEHOLD, CaseFlag.CHILDREN_WITNESSED, CaseFlag.REPORT_OF_CONCERN]
+    )
+    if record.child_count:
+        record.flag_mask |= to_mask(CaseFlag, [CaseFlag.CHILDREN_IN_HOUSEHOLD])
+    else:
+        record.flag_mask &= ~derived
+
+
+def records_for(seed: int) -> list[Record]:
+    """The attacker tests' dataset ``seed``: random below ADVERSARIAL_FROM, adversarial from there."""
+    return random_records(seed) if seed < ADVERSARIAL_FROM else adversarial_records(seed)

@@ -4,8 +4,9 @@ Bulk-adds statistics records (cases/statistics.py: what the nulägesbild counts,
 per half-year; no cases) at each --scales total in turn, growing the same data, and times for this
 year's nulägesbild:
 
-- the tables: opening the blocks and counting (aggregate.py), disclosure control and the published
-  content (content.py), as a draft or a release does;
+- each part of the tables: opening the blocks and counting (aggregate.py); the rules and the secondary
+  suppression alone; the same with the integer gate (integer_audit.py), as a draft or a release makes
+  the content (content.py); and the whole of it from the database, as a draft or a release does;
 - the PDF made from that content (render_pdf.py).
 
 Ten years of cases, opened evenly over the half-years and mostly closed within a year or two, so a
@@ -100,7 +101,8 @@ class RecordMaker:
                 closed_period=closed,
                 legal_gender=rng.choice(self.genders),
                 age_band=rng.choice(self.ages),
-                context_mask=_mask(rng, [0.75, 0.25])
+                # Every case has a context (cases/records.py); partner violence where none was drawn.
+                context_mask=(_mask(rng, [0.75, 0.25]) or _bit(ViolenceContext, ViolenceContext.PARTNER))
                 | (_bit(ViolenceContext, ViolenceContext.HONOUR) if honour else 0),
                 form_mask=_mask(
                     rng, [0.6, 0.85, 0.15, 0.1, 0.05, 0.03, 0.02, 0.02, 0.1][: len(ViolenceForm)]
@@ -199,12 +201,31 @@ class Command(BaseCommand):
         analyze(DEFAULT_DB_ALIAS)
         self.stdout.write(f"{tag} created in {time.perf_counter() - start:.1f} s (sealed into blocks)")
         content: dict[str, Any] = {}
+        counts: dict[str, int] = {}
+
+        def count() -> None:
+            counts.clear()
+            counts.update(count_period(period, today))
 
         def tables() -> None:
             content.clear()
             content.update(build_content(count_period(period, today), period))
 
+        count_times = [_seconds(count) for _index in range(repeat)]
+        linear_times = [
+            _seconds(lambda: build_content(counts, period, integer=False)) for _index in range(repeat)
+        ]
+        whole_times = [_seconds(lambda: build_content(counts, period)) for _index in range(repeat)]
         table_times = [_seconds(tables) for _index in range(repeat)]
+        self.stdout.write(
+            f"{tag} count in the database:                              {_summary(count_times)}"
+        )
+        self.stdout.write(
+            f"{tag} rules and secondary suppression:                    {_summary(linear_times)}"
+        )
+        self.stdout.write(
+            f"{tag} the same with the integer gate:                     {_summary(whole_times)}"
+        )
         pdf_times = [_seconds(lambda: render_pdf(content)) for _index in range(repeat)]
         cells = content["method"]["cells"]
         new_cases = content["tables"][0]["rows"][0]["cells"][3]["display"]
