@@ -152,15 +152,28 @@ def is_signed(verification: AuditVerification, keys: AuditKeys | None = None) ->
     return True
 
 
-def signed_verifications(limit: int = 50) -> Iterator[AuditVerification]:
-    """The newest verification records that are validly signed, newest first (of the last ``limit``)."""
+# How far back past unsigned verification records the search for signed ones goes: rows anyone with
+# INSERT can add must not push the real runs out of sight (a flood of 50 did, before), nor make every
+# page that shows the chain's state read an unbounded table.
+VERIFICATIONS_SCANNED = 10_000
+
+
+def signed_verifications(
+    limit: int = 50, scanned: int = VERIFICATIONS_SCANNED
+) -> Iterator[AuditVerification]:
+    """The ``limit`` newest verification records that are validly signed, newest first, looked for among
+    the newest ``scanned`` records (unsigned ones, which anyone with INSERT could write, are skipped)."""
     try:
         keys = audit_keys()
     except Exception:  # noqa: BLE001 - no key provider configured: nothing can be believed
         return
-    for verification in AuditVerification.objects.order_by("-id")[:limit]:
+    found = 0
+    for verification in AuditVerification.objects.order_by("-id")[:scanned].iterator(chunk_size=limit):
         if is_signed(verification, keys):
             yield verification
+            found += 1
+            if found >= limit:
+                return
 
 
 def public_key_hex(keys: AuditKeys, version: str) -> str:

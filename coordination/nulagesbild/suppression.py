@@ -15,7 +15,10 @@ non-exclusive categories is at most its population, new cases are among the ongo
    one category (every other category 0), that column's cells are hidden, zeros included: published,
    they would state the category of every person in the group. Elsewhere zeros are kept: a zero in a
    table where a case can be in several rows (or none) tells nothing about the others.
-4. **Secondary suppression** (``secondary=True``), until a fixed point: every suppressed cell must be
+4. **Group shares.** In a table where a case can be in several rows, a count of at least T that is all
+   of its population, or all but 1..T-1 of it, is hidden: it says something of every member of the
+   group ("all 8 ongoing men have a contact ban").
+5. **Secondary suppression** (``secondary=True``), until a fixed point: every suppressed cell must be
    *protected*, which is certified constructively. From the true data ``x``, a *move* is a direction
    ``z`` that keeps every equation (found by walking from the cell through the equations of the other
    suppressed cells: a cycle in a table, a path to a row total, the same step in a linked table);
@@ -38,7 +41,12 @@ non-exclusive categories is at most its population, new cases are among the ongo
    then refuses to publish. The test with a linear-programming attacker
    (tests/coordination/test_nulagesbild_attacker.py) checks the result independently.
 
-Before step 4, a hidden zero that the published figures force to zero anyway is shown as 0.
+Before step 5, a hidden zero that the published figures force to zero anyway is shown as 0 (the
+figures include the case form's rules, ``Problem.facts``).
+
+6. **The gate** (``gate``, integer_audit.certify): the certificate above is linear; the integer audit
+   of everything published comes last, and hides more where a reader who reasons in whole numbers
+   could still narrow a cell.
 
 Nothing here keeps a suppressed cell's true value beyond the call: the published tables carry only
 the symbol (content.py).

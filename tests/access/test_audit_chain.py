@@ -514,6 +514,37 @@ def test_a_forged_verification_record_is_not_believed() -> None:
     assert status.last_good_verification.to_event_id == events[-1].pk
 
 
+def test_a_flood_of_unsigned_verification_records_does_not_hide_the_real_runs() -> None:
+    """Sixty made-up records (more than the fifty the panel shows) after a real run: the real run is
+    still the last one, for the panel and for the truncation check."""
+    from access.checkpoints import chain_status
+
+    events = append(3)
+    assert verify("--no-checkpoint")[0] == 0
+    real = AuditVerification.objects.get()
+    AuditVerification.objects.bulk_create(
+        AuditVerification(
+            started_at=real.started_at,
+            finished_at=real.finished_at,
+            ok=False,
+            to_event_id=1,
+            checked=1,
+            signature="",
+            key_version="",
+        )
+        for _number in range(60)
+    )
+    status = chain_status()
+    assert status.last_verification is not None and status.last_verification.pk == real.pk
+    assert not status.broken
+    # The real run still says the trail reached events[-1]: removing it is still found.
+    with tampering():
+        AuditEvent.objects.filter(pk=events[-1].pk).delete()
+    code, output = verify("--no-checkpoint")
+    assert code == 1
+    assert f"ended at event {events[-1].pk} when it was last verified" in output
+
+
 def test_verification_records_are_signed_and_a_changed_one_is_not() -> None:
     from access.checkpoints import is_signed
 
