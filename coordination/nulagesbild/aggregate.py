@@ -13,13 +13,20 @@ suppression.py decides what of it may be published.
 from __future__ import annotations
 
 import datetime
-from collections import Counter
 from collections.abc import Mapping
 
+import numpy as np
 from django.db.models import Count, Q, Value
 from django.utils import timezone
 
-from cases.statistics import StatisticsValues, records_up_to
+from cases.statistics import (
+    AGE_CODES,
+    GENDER_CODES,
+    RECORD_DTYPE,
+    RISK_CODES,
+    STILL_OPEN,
+    arrays_up_to,
+)
 from coordination.models import Action, ActionStatus, Referral, ReferralStatus
 from coordination.nulagesbild.periods import Period
 from coordination.nulagesbild.tables import (
@@ -40,72 +47,81 @@ Counts = dict[str, int]
 ONE = Value(1)
 
 
-def _ongoing(period: Period, opened_period: int, values: StatisticsValues) -> bool:
-    """Opened before the period ended and not closed before it began."""
-    closed = values.closed_period
-    return opened_period <= period.last and (closed is None or closed >= period.first)
-
-
-def _holds(measure: Measure, values: StatisticsValues) -> bool:
-    value = getattr(values, measure.field)
-    if measure.kind == "bit":
-        return bool(value & int(measure.value))
-    if measure.kind == "equals":
-        return bool(value == measure.value)
-    if measure.kind == "true":
-        return value is True
-    raise ValueError(f"A {measure.kind} measure is not a condition.")
-
-
-def _contribution(measure: Measure, values: StatisticsValues) -> int:
-    if measure.kind == "sum":
-        return int(getattr(values, measure.field))
-    return 1 if _holds(measure, values) else 0
-
-
 def count_statistics(period: Period) -> Counts:
     """Every cell of the overview, the frame tables and the special totals, from the sealed statistics
-    blocks of every half-year up to the period's end (cases/statistics.py). The records are tallied by
-    their distinct values first, so each measure is tested once per distinct combination, not once per
-    case."""
-    tally: Counter[tuple[bool, StatisticsValues]] = Counter()
-    for opened_period, values in records_up_to(period.last):
-        if _ongoing(period, opened_period, values):
-            # New cases are a subset of the ongoing ones: opened in the period.
-            tally[(opened_period >= period.first, values)] += 1
-    column_of_gender = {gender: column for column, gender, _label in GENDERS}
+    blocks of every half-year up to the period's end (cases/statistics.py). Each block opens into an
+    array of its records, and each measure is one vectorised test over all of them, summed per gender
+    column with ``bincount``: a million records take a few array operations, not a million loops."""
+    blocks = list(arrays_up_to(period.last))
+    records = np.concatenate([array for _period, array in blocks]) if blocks else np.zeros(0, RECORD_DTYPE)
+    opened = np.concatenate(
+        [np.full(len(array), number, dtype=np.int64) for number, array in blocks]
+        or [np.zeros(0, dtype=np.int64)]
+    )
+    closed = records["closed_period"].astype(np.int64)
+    ongoing = (opened <= period.last) & ((closed == STILL_OPEN) | (closed >= period.first))
+    # New cases are a subset of the ongoing ones: opened in the period.
+    frames = {ONGOING: ongoing, NEW: ongoing & (opened >= period.first)}
+    # A legal gender outside the vocabulary counts with "övriga/uppgift saknas".
+    columns = [column for column, _gender, _label in GENDERS]
+    column_of_code = np.array(
+        [columns.index(_column_of_gender(gender)) for gender in GENDER_CODES]
+        + [columns.index("ovriga")] * 256
+    )[:256]
+    column = column_of_code[records["legal_gender"]]
+    # Each frame's records and their gender columns, selected once.
+    selected = {frame: (records[mask], column[mask]) for frame, mask in frames.items()}
     counts: Counts = {}
-    special_by_gender: dict[tuple[str, str], int] = {}
 
-    def add(key: str, value: int) -> None:
-        counts[key] = counts.get(key, 0) + value
+    def per_column(frame: str, measure: Measure | None = None) -> list[int]:
+        frame_records, frame_columns = selected[frame]
+        weights = None if measure is None else _values(measure, frame_records)
+        sums = np.bincount(frame_columns, weights=weights, minlength=len(columns))
+        return [int(round(value)) for value in sums]
 
-    for (is_new, values), number in tally.items():
-        # A legal gender outside the vocabulary counts with "övriga/uppgift saknas".
-        gender = values.legal_gender if values.legal_gender in column_of_gender else "annat"
-        column = column_of_gender[gender]
-        frames = (NEW, ONGOING) if is_new else (ONGOING,)
-        for frame in frames:
-            add(cell_id(OVERVIEW, frame, column), number)
-        for table in FRAME_TABLES:
-            if table.frame not in frames:
-                continue
-            for row in table.rows:
-                add(cell_id(table.key, row.key, column), number * _contribution(row.measure, values))
-        for special in SPECIAL.rows:
-            if special.measure is None:
-                continue
-            key = (special.key, gender)
-            special_by_gender[key] = special_by_gender.get(key, 0) + number * _contribution(
-                special.measure, values
-            )
+    for frame in (NEW, ONGOING):
+        for position, number in enumerate(per_column(frame)):
+            counts[cell_id(OVERVIEW, frame, columns[position])] = number
+    for table in FRAME_TABLES:
+        for row in table.rows:
+            for position, number in enumerate(per_column(table.frame, row.measure)):
+                counts[cell_id(table.key, row.key, columns[position])] = number
     _fill_zeros_and_totals(counts)
     for special in SPECIAL.rows:
-        genders = [special.gender] if special.gender else [gender for _column, gender, _label in GENDERS]
+        if special.measure is None:
+            continue
+        by_column = per_column(ONGOING, special.measure)
+        wanted = [_column_of_gender(special.gender)] if special.gender else columns
         counts[cell_id(SPECIAL.key, special.key, TOTAL)] = sum(
-            special_by_gender.get((special.key, gender), 0) for gender in genders
+            by_column[columns.index(wanted_column)] for wanted_column in wanted
         )
     return counts
+
+
+def _column_of_gender(gender: str) -> str:
+    return next((column for column, known, _label in GENDERS if known == gender), "ovriga")
+
+
+_CODES = {"age_band": AGE_CODES, "risk_level": RISK_CODES, "legal_gender": GENDER_CODES}
+
+
+def _values(measure: Measure, records: np.ndarray) -> np.ndarray:
+    """What ``measure`` contributes of each record (1 or 0; the field itself for a sum), as floats."""
+    field: np.ndarray = records[measure.field]
+    if measure.kind == "bit":
+        contributes: np.ndarray = (field & int(measure.value)) != 0
+    elif measure.kind == "equals":
+        codes = _CODES[measure.field]
+        if measure.value not in codes:
+            return np.zeros(len(records))
+        contributes = field == codes.index(str(measure.value))
+    elif measure.kind == "true":
+        contributes = field != 0
+    elif measure.kind == "sum":
+        contributes = field
+    else:
+        raise ValueError(f"Unknown measure kind {measure.kind!r}.")
+    return contributes.astype(np.float64)
 
 
 def _fill_zeros_and_totals(counts: Counts) -> None:

@@ -16,7 +16,14 @@ from coordination.models import Action, ActionStatus, Referral, ReferralStatus
 from coordination.nulagesbild.aggregate import count_collaboration, count_period, count_statistics
 from coordination.nulagesbild.periods import Period
 from coordination.nulagesbild.tables import NEW, ONGOING, OVERVIEW, TOTAL, cell_id
-from tests.coordination.nulagesbild_data import Record, random_records, reference_counts, store_records
+from tests.coordination.nulagesbild_data import (
+    LEANS,
+    Record,
+    adversarial_records,
+    random_records,
+    reference_counts,
+    store_records,
+)
 from tests.factories import open_case
 
 pytestmark = pytest.mark.django_db
@@ -47,9 +54,17 @@ def record(opened: int, closed: int | None, *, gender: str = "kvinna", **fields:
     return Record(**values)
 
 
+@pytest.mark.parametrize("dataset", ["random", "many children", "honour"])
 @pytest.mark.parametrize("period", [Period(2026), Period(2026, 1), Period(2026, 2)], ids=str)
-def test_the_database_counts_every_cell_as_a_record_by_record_count_does(period: Period) -> None:
-    records = random_records(41, size=300)
+def test_the_database_counts_every_cell_as_a_record_by_record_count_does(
+    period: Period, dataset: str
+) -> None:
+    records = {
+        # Seeds 204 + i lean the way LEANS[i] names (seed % 6).
+        "random": lambda: random_records(41, size=300),
+        "many children": lambda: adversarial_records(204 + LEANS.index("many_children")),
+        "honour": lambda: adversarial_records(204 + LEANS.index("honour")),
+    }[dataset]()
     store(records)
     counted = count_statistics(period)
     expected = reference_counts(records, period)
