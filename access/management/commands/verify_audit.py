@@ -62,6 +62,16 @@ class Command(BaseCommand):
             help="After verifying, write every checkpoint to FILE (a new file) for the granskare to keep.",
         )
         parser.add_argument(
+            "--archive",
+            type=Path,
+            metavar="DIR",
+            help=(
+                "Keep the checkpoints outside the database: check against the newest file in DIR (written "
+                "by an earlier run), and after a run where the trail holds, add a new one. A database "
+                "rolled back to an older backup lacks checkpoints the newest file has."
+            ),
+        )
+        parser.add_argument(
             "--no-checkpoint", action="store_true", help="Verify only; do not sign a new checkpoint."
         )
 
@@ -70,9 +80,19 @@ class Command(BaseCommand):
         if export is not None and export.exists():
             raise CommandError(f"{export} already exists; choose a new file name.", returncode=MISCONFIGURED)
         against = []
-        if options["against"] is not None:
+        archive: Path | None = options["archive"]
+        files = [options["against"]] if options["against"] is not None else []
+        if archive is not None:
+            if not archive.is_dir() or not os.access(archive, os.W_OK):
+                raise CommandError(
+                    f"{archive} is not a directory this user can write to.", returncode=MISCONFIGURED
+                )
+            newest = _newest_archived(archive)
+            if newest is not None:
+                files.append(newest)
+        for path in files:
             try:
-                against = read_checkpoint_file(options["against"])
+                against.extend(read_checkpoint_file(path))
             except CheckpointFileError as error:
                 raise CommandError(str(error), returncode=MISCONFIGURED) from None
         started_at = timezone.now()
@@ -103,8 +123,23 @@ class Command(BaseCommand):
             self.stdout.write(f"Note: {note}.")
         if checkpoint is not None:
             self.stdout.write(f"Signed checkpoint {checkpoint.pk} at event {checkpoint.event_id}.")
+        if archive is not None:
+            export_to = archive / f"{ARCHIVE_PREFIX}{timezone.now().strftime('%Y%m%dT%H%M%S%fZ')}.jsonl"
+            self.stdout.write(f"Archived {_export(export_to)} checkpoint(s) in {export_to}.")
         if export is not None:
-            descriptor = os.open(export, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-                written = export_checkpoints(handle)
-            self.stdout.write(f"Wrote {written} checkpoint(s) to {export}.")
+            self.stdout.write(f"Wrote {_export(export)} checkpoint(s) to {export}.")
+
+
+ARCHIVE_PREFIX = "kontrollpunkter-"
+
+
+def _newest_archived(archive: Path) -> Path | None:
+    """The newest file of the archive (names carry the UTC time they were written, so they sort)."""
+    files = sorted(archive.glob(f"{ARCHIVE_PREFIX}*.jsonl"))
+    return files[-1] if files else None
+
+
+def _export(path: Path) -> int:
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+        return export_checkpoints(handle)
